@@ -1,0 +1,11 @@
+"""Local development: DEBUG on, a throwaway key, emails printed to the console."""
+
+from .base import *
+
+DEBUG = True
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+WHITENOISE_MAX_AGE = 0
+# Serve unhashed files straight from the app folders, so no collectstatic is needed locally.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

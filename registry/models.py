@@ -1,0 +1,1 @@
+"""The interest register: page, entries and their admin arrive with the register issue."""
