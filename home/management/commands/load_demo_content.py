@@ -1,0 +1,282 @@
+"""Build the demo site: home page, focus groups index and the Stroke Thrombectomy group.
+
+Idempotent: anything that already exists is left exactly as it is, so running it again (as
+`make run` does) duplicates nothing and never overwrites what editors changed in the admin.
+The facts come from the society's own page; the prose is written for this site.
+"""
+
+import datetime as dt
+import os
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.documents import get_document_model
+from wagtail.models import Collection, Page, Site
+
+from focusgroups.models import (
+    FocusGroupIndexPage,
+    FocusGroupMember,
+    FocusGroupMilestone,
+    FocusGroupOpportunity,
+    FocusGroupPage,
+    FocusGroupPaper,
+)
+from home.models import HomePage, SiteSettings
+from home.placeholder_pdf import make_placeholder_pdf
+
+PAPER_TITLE = (
+    "Can Interventional Cardiologists Help Deliver the UK Mechanical Thrombectomy "
+    "Interventional Programme for Patients with Acute Ischaemic Stroke? A Discussion Paper "
+    "from the British Cardiovascular Interventional Society (BCIS) Stroke Thrombectomy Focus Group"
+)
+PAPER_DOCUMENT_TITLE = "Stroke thrombectomy discussion paper (as presented to Council)"
+
+MEMBERS = [
+    ("Helen Routledge", "Worcestershire Royal Hospital"),
+    ("Raj Bathula", ""),
+    ("Alison Calver", "Southampton University Hospital"),
+    ("Nick Curzen", "Southampton University Hospital"),
+    ("Hany Eteiba", ""),
+    ("Thomas Keeble", ""),
+    ("Jan Kovac", ""),
+    ("Iqbal Malik", "Imperial College NHS Trust"),
+    ("Will Roberts", "Worcestershire Royal Hospital"),
+    ("Andrew Sharp", "University Hospital of Wales"),
+    ("Mark Westwood", ""),
+]
+
+INTRODUCTION = (
+    "<p>Removing the clot mechanically, as an emergency in the first hours after a stroke, "
+    "gives many patients a far better chance of walking out of hospital and living "
+    "independently. People with a large clot blocking a major artery respond poorly to "
+    "clot-busting drugs alone, and without thrombectomy are the ones most likely to be left "
+    "severely disabled.</p>"
+    "<p>Around <strong>800 patients a year</strong> are estimated to be eligible. Thrombectomy "
+    "has been the recommended treatment for large vessel occlusion since <strong>2017</strong>, "
+    "yet four years later <strong>fewer than 10%</strong> of the patients who might benefit "
+    "were receiving it.</p>"
+)
+PARTICIPANTS = (
+    "<p>The group brings together <strong>six UK interventional cardiologists</strong> who have "
+    "done the procedure, worked on training, or taken part in the national discussions so far. "
+    "One of them is the Chairman of the ESC Council on Stroke. They are joined by a "
+    "neurointerventional colleague and a stroke clinical lead.</p>"
+)
+AIM = (
+    "<p>Our goal is that every patient in the UK who needs a thrombectomy can have one, "
+    "around the clock, wherever they live. Neurointerventional radiologists alone are unlikely "
+    "to provide that soon, or to keep it going, so the group is looking closely at how "
+    "interventional cardiologists could help staff the rotas and care for these patients.</p>"
+)
+REMIT = (
+    "<ul>"
+    "<li>Set out clearly why more operators are needed.</li>"
+    "<li>Develop practical proposals together with Radiology and the national clinical "
+    "teams.</li>"
+    "<li>Agree the training and accreditation interventional cardiologists would need, and "
+    "secure access to that training.</li>"
+    "</ul>"
+)
+ONGOING = (
+    "<p>National meetings are moving steadily towards accepting operators from outside "
+    "neurointerventional radiology to strengthen the rotas, so that patients across the whole "
+    "UK can be treated. The answer will look different in each region. If you are interested, "
+    "start a friendly conversation with your local stroke team and neurointerventional "
+    "radiologists.</p>"
+)
+MILESTONES = [
+    (
+        dt.date(2021, 1, 1),
+        "Discussion paper presented to BCIS Council",
+        "The group's early work, and a paper written to its remit, went to the BCIS Council.",
+    ),
+    (
+        dt.date(2021, 4, 1),
+        "Case for change presented to NHS England",
+        "The paper and the case for change were presented to the NHSE Thrombectomy "
+        "Implementation Group and the National Clinical Directors.",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo pages and paper if they do not exist yet. Safe to run repeatedly."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            home = self.ensure_home_page()
+            self.ensure_site_settings(home)
+            index = self.ensure_index_page(home)
+            self.ensure_focus_group(index)
+
+    def say(self, message):
+        self.stdout.write(message)
+
+    def ensure_home_page(self):
+        home = HomePage.objects.first()
+        site = Site.objects.filter(is_default_site=True).first()
+        if home is None:
+            root = Page.get_first_root_node()
+            # Wagtail's install makes a placeholder "Welcome" page with the slug "home"; the real
+            # home page takes its place.
+            placeholder = root.get_children().filter(slug="home").first()
+            if placeholder is not None and placeholder.specific_class is Page:
+                placeholder.delete()
+                root.refresh_from_db()
+            home = HomePage(
+                title="BCIS focus groups",
+                slug="home",
+                introduction=(
+                    "<p>The British Cardiovascular Interventional Society's focus groups take "
+                    "on questions that matter to patients and to the profession, and report to "
+                    "the society's Council. Each group's page sets out its case, its progress "
+                    "and how you can take part.</p>"
+                ),
+                search_description=(
+                    "Focus groups of the British Cardiovascular Interventional Society: their "
+                    "aims, members, papers and training opportunities."
+                ),
+            )
+            root.add_child(instance=home)
+            home.save_revision().publish()
+            self.say("Created the home page.")
+        if site is None:
+            site = Site(is_default_site=True)
+        if site.root_page_id != home.pk or site.pk is None:
+            site.root_page = home
+            site.site_name = "BCIS focus groups"
+            if site.pk is None or (site.hostname == "localhost" and site.port == 80):
+                site.hostname = os.environ.get("SITE_HOSTNAME", "127.0.0.1")
+                site.port = int(os.environ.get("PORT", "8000"))
+            site.save()
+            self.say(f"Pointed the default site ({site.hostname}:{site.port}) at the home page.")
+        return home
+
+    def ensure_site_settings(self, home):
+        site = Site.objects.get(root_page=home)
+        settings, created = SiteSettings.objects.get_or_create(
+            site=site,
+            defaults={
+                "contact_email": "info@bcis.org.uk",
+                "footer_text": "Demo content: the real BCIS focus groups pages are at bcis.org.uk.",
+            },
+        )
+        if created:
+            self.say("Created the site settings.")
+
+    def ensure_index_page(self, home):
+        index = FocusGroupIndexPage.objects.first()
+        if index is not None:
+            return index
+        index = FocusGroupIndexPage(
+            title="Focus groups",
+            slug="focus-groups",
+            show_in_menus=True,
+            introduction=(
+                "<p>Focus groups are small groups of society members, often joined by "
+                "colleagues from other specialties, who look in depth at one problem and bring "
+                "proposals to Council.</p>"
+            ),
+            search_description="The British Cardiovascular Interventional Society's focus groups.",
+        )
+        home.add_child(instance=index)
+        index.save_revision().publish()
+        self.say("Created the focus groups index at /focus-groups/.")
+        return index
+
+    def ensure_paper_document(self):
+        Document = get_document_model()
+        document = Document.objects.filter(title=PAPER_DOCUMENT_TITLE).first()
+        if document is not None:
+            return document
+        collection = Collection.objects.filter(name="Papers").first()
+        if collection is None:
+            collection = Collection.get_first_root_node().add_child(name="Papers")
+        pdf = make_placeholder_pdf(
+            [
+                "Can Interventional Cardiologists Help Deliver the UK Mechanical",
+                "Thrombectomy Interventional Programme for Patients with Acute",
+                "Ischaemic Stroke?",
+                "A Discussion Paper from the BCIS Stroke Thrombectomy Focus Group",
+            ],
+            [
+                "This file stands in for the discussion paper in the demo site.",
+                "Upload the society's real paper in the Wagtail admin to replace it.",
+                "",
+                "Summary of the case: an estimated 800 patients a year are eligible for",
+                "mechanical thrombectomy, yet fewer than 10% of those who might benefit",
+                "receive it. Interventional cardiologists could help staff 24/7 rotas",
+                "alongside neurointerventional radiologists, given agreed training and",
+                "accreditation. Rota resilience across regional stroke networks is the",
+                "central workforce question.",
+            ],
+        )
+        document = Document(title=PAPER_DOCUMENT_TITLE, collection=collection)
+        document.file.save("stroke-thrombectomy-discussion-paper-placeholder.pdf", ContentFile(pdf))
+        document.save()
+        self.say("Created the placeholder discussion paper (PDF).")
+        return document
+
+    def ensure_focus_group(self, index):
+        if FocusGroupPage.objects.filter(slug="stroke-thrombectomy").exists():
+            return
+        document = self.ensure_paper_document()
+        page = FocusGroupPage(
+            title="Stroke Thrombectomy",
+            slug="stroke-thrombectomy",
+            summary=(
+                "Making the case for interventional cardiologists to help deliver mechanical "
+                "thrombectomy for stroke, so every eligible patient in the UK can be treated."
+            ),
+            search_description=(
+                "The BCIS Stroke Thrombectomy Focus Group: why more thrombectomy operators are "
+                "needed, the group's aims and progress, its discussion paper and members."
+            ),
+            introduction=INTRODUCTION,
+            participants=PARTICIPANTS,
+            aim=AIM,
+            remit=REMIT,
+            ongoing_work=ONGOING,
+            call_to_action_heading="Register your interest",
+            call_to_action_text=(
+                "The register was launched at ACI. Interventional cardiologists can record "
+                "their interest and their plans to seek training, so that every stakeholder "
+                "can see where opportunities are needed."
+            ),
+            call_to_action_label="Register your interest",
+        )
+        page.milestones = [
+            FocusGroupMilestone(date=date, title=title, description=description)
+            for date, title, description in MILESTONES
+        ]
+        page.members = [
+            FocusGroupMember(name=name, hospital=hospital) for name, hospital in MEMBERS
+        ]
+        page.papers = [
+            FocusGroupPaper(
+                title=PAPER_TITLE,
+                version_label="As presented to Council",
+                date=dt.date(2021, 1, 1),
+                document=document,
+            ),
+            FocusGroupPaper(title=PAPER_TITLE, version_label="Published version (updated)"),
+        ]
+        page.opportunities = [
+            FocusGroupOpportunity(
+                title="ESMINT Fellowships & Observerships",
+                summary=(
+                    "Fellowships and observerships offered by the European Society of Minimally "
+                    "Invasive Neurological Therapy, for clinicians who want hands-on experience "
+                    "of neurointervention."
+                ),
+                deadline_date=dt.date(2022, 6, 27),
+                deadline_time=dt.time(23, 59),
+                deadline_time_zone="Europe/Paris",
+            ),
+        ]
+        index.add_child(instance=page)
+        page.save_revision().publish()
+        self.say(
+            "Created the Stroke Thrombectomy focus group at /focus-groups/stroke-thrombectomy/."
+        )
