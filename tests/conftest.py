@@ -1,0 +1,116 @@
+"""Shared fixtures: the page tree the tests build on, and the demo content."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from wagtail.documents import get_document_model
+from wagtail.models import Page, Site
+
+from focusgroups.models import (
+    FocusGroupIndexPage,
+    FocusGroupMember,
+    FocusGroupMilestone,
+    FocusGroupOpportunity,
+    FocusGroupPage,
+    FocusGroupPaper,
+)
+from home.models import HomePage
+from home.placeholder_pdf import make_placeholder_pdf
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads made by a test go to its own temporary folder, never the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def home_page(db):
+    root = Page.get_first_root_node()
+    # Wagtail's install leaves a placeholder welcome page at depth 2; the real home replaces it.
+    for page in Page.objects.filter(depth=2):
+        page.delete()
+    root.refresh_from_db()
+    home = HomePage(title="BCIS focus groups", slug="home", introduction="<p>Welcome.</p>")
+    root.add_child(instance=home)
+    home.save_revision().publish()
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Test"},
+    )
+    return home
+
+
+@pytest.fixture
+def index_page(home_page):
+    index = FocusGroupIndexPage(title="Focus groups", slug="focus-groups", show_in_menus=True)
+    home_page.add_child(instance=index)
+    index.save_revision().publish()
+    return index
+
+
+@pytest.fixture
+def make_document(db):
+    def _make(title="Discussion paper", filename="paper.pdf", content=None):
+        Document = get_document_model()
+        document = Document(title=title)
+        data = content if content is not None else make_placeholder_pdf(["A paper"], ["Text"])
+        document.file.save(filename, ContentFile(data), save=False)
+        document.save()
+        return document
+
+    return _make
+
+
+@pytest.fixture
+def make_focus_group(index_page):
+    """Build a published focus group page with `n` of each repeating child."""
+
+    def _make(slug="stroke-thrombectomy", n=3, **fields):
+        page = FocusGroupPage(
+            title=fields.pop("title", "Stroke Thrombectomy"),
+            slug=slug,
+            summary=fields.pop("summary", "Helping deliver thrombectomy for stroke."),
+            introduction=fields.pop("introduction", "<p>About 800 patients a year.</p>"),
+            aim=fields.pop("aim", "<p>24/7 access.</p>"),
+            remit=fields.pop("remit", "<p>Make the case.</p>"),
+            participants=fields.pop("participants", "<p>Six cardiologists.</p>"),
+            **fields,
+        )
+        page.milestones = [
+            FocusGroupMilestone(date=dt.date(2021, 1 + i % 12, 1), title=f"Milestone {i}")
+            for i in range(n)
+        ]
+        page.members = [
+            FocusGroupMember(name=f"Member {i}", hospital=f"Hospital {i}" if i % 2 else "")
+            for i in range(n)
+        ]
+        page.papers = [
+            FocusGroupPaper(title=f"Paper {i}", version_label="As presented to Council")
+            for i in range(n)
+        ]
+        page.opportunities = [
+            FocusGroupOpportunity(
+                title=f"Opportunity {i}",
+                summary="A fellowship.",
+                deadline_date=dt.date(2030, 1, 1 + i % 28),
+                deadline_time_zone="Europe/Paris",
+            )
+            for i in range(n)
+        ]
+        index_page.add_child(instance=page)
+        page.save_revision().publish()
+        return page
+
+    return _make
+
+
+@pytest.fixture
+def demo_site(db):
+    """The demo content exactly as `make run` loads it."""
+    call_command("load_demo_content", stdout=io.StringIO())
+    return HomePage.objects.get()
