@@ -1,0 +1,83 @@
+# BCIS focus groups. `make run` serves the demo site; `make test` runs every test.
+# Both work on a fresh clone: they create .venv and install the pinned dependencies first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test serve lint check format browser lock clean help
+
+## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/
+run: $(VENV)/.deps-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo_content
+	$(PY) manage.py ensure_admin
+	@echo "Serving the demo site on http://$(HOST):$(PORT)/ (editors: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: install what the tests need (Chromium included) and run the whole suite
+test: $(VENV)/.deps-test browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## serve: run the production configuration (gunicorn + WhiteNoise) on loopback; needs SECRET_KEY
+serve: $(VENV)/.deps-run
+	@if [ -z "$$SECRET_KEY" ]; then \
+		echo "make serve refuses to start without SECRET_KEY (see the README's table)."; exit 1; fi
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+		$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+		--access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## lint: ruff, Django's system checks and the missing-migrations check (CI runs this first)
+lint: $(VENV)/.deps-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+## format: apply ruff's fixes and formatting
+format: $(VENV)/.deps-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## browser: make sure Debian's Chromium is installed for the browser tests
+browser:
+	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get install -y chromium || \
+		( $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium ) )
+
+## lock: re-pin every dependency after changing pyproject.toml (then commit both files)
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	$(PYTHON) scripts/pyproject_deps.py > .venv-lock/run.in
+	$(PYTHON) scripts/pyproject_deps.py test > .venv-lock/test.in
+	.venv-lock/bin/pip install -q -r .venv-lock/run.in
+	( echo "# Exact pins for the running site. Ranges live in pyproject.toml; regenerate with 'make lock'."; \
+	  .venv-lock/bin/pip freeze ) > requirements.txt
+	.venv-lock/bin/pip install -q -r .venv-lock/test.in
+	( echo "# Exact pins for tests and tooling, on top of the site's own. Regenerate with 'make lock'."; \
+	  echo "-r requirements.txt"; \
+	  .venv-lock/bin/pip freeze | grep -vxFf requirements.txt ) > requirements-test.txt
+	rm -rf .venv-lock
+
+$(VENV)/.deps-run: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-test: requirements.txt requirements-test.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@touch $@ $(VENV)/.deps-run
+
+clean:
+	rm -rf $(VENV) static_collected var .pytest_cache .ruff_cache
+
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  make /'
