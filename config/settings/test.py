@@ -15,3 +15,10 @@ LOGGING["root"]["level"] = "WARNING"
 # Serve static files straight from the source folders, as in development: no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# --- interest register ---
+# SQLite tests use a database file rather than memory, so that the live server's threads
+# each get their own connection and concurrent posts really run concurrently (WAL mode).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
