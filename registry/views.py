@@ -24,9 +24,11 @@ def render(page, request, template, extra=None, status=200):
 
 
 def private(response):
-    """Pages showing someone's entry: never cached, never leak the link as a referrer."""
+    """Pages showing someone's entry: never cached, and the link never leaks to another site
+    as a referrer. (Not "no-referrer": browsers then send "Origin: null" with the page's own
+    forms, which CSRF protection rightly refuses.)"""
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

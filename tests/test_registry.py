@@ -476,7 +476,7 @@ def test_valid_link_shows_the_entry_and_saves_changes(client, register):
     html = response.content.decode()
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert 'value="Person 0"' in html
     assert "person0@example.org" in html
     data = register_post_data(hospital="New Hospital", extra_stroke_unit_on_site="Yes")
