@@ -275,13 +275,13 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
 
         return views.preview(self, request, mode_name)
 
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        if self.show_public_picture:
-            from registry.stats import picture_for_entries
+    def get_picture(self):
+        """The public counts for this register (one query), or None if hidden."""
+        if not self.show_public_picture:
+            return None
+        from registry.stats import picture_for_entries
 
-            context["picture"] = picture_for_entries(RegisterEntry.objects.filter(page=self))
-        return context
+        return picture_for_entries(RegisterEntry.objects.filter(page=self))
 
 
 class RegisterFormField(AbstractFormField):

@@ -61,7 +61,7 @@ def register(page, request):
         if not page.is_open():
             return closed(page, request)
         form = page.get_form(page=page, user=request.user)
-    return render(page, request, page.template, {"form": form})
+    return render(page, request, page.template, {"form": form, "picture": page.get_picture()})
 
 
 def save_entry(page, form, request):
@@ -237,4 +237,4 @@ def preview(page, request, mode_name):
     if mode_name == "closed":
         return closed(page, request)
     form = page.get_form(page=page, user=request.user)
-    return render(page, request, page.template, {"form": form})
+    return render(page, request, page.template, {"form": form, "picture": page.get_picture()})

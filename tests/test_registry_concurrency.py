@@ -10,7 +10,9 @@ import requests
 from registry.models import RegisterEntry
 from tests.conftest import register_post_data
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: rows made by migrations (the root page, groups) are restored after
+# other transactional tests flush the database.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SUBMISSIONS = 100
 AT_A_TIME = 20
