@@ -19,11 +19,11 @@ AT_LEAST = f"{SMALL_COUNT} or more"
 
 # Geometry of the server-drawn bar charts (SVG user units; the chart scales to its box).
 CHART_WIDTH = 400
-BAR_MAX = 290
-ROW_HEIGHT = 44
-LABEL_Y = 16
-BAR_Y = 23
-BAR_HEIGHT = 14
+BAR_MAX = 280
+ROW_HEIGHT = 50
+LABEL_Y = 17
+BAR_Y = 25
+BAR_HEIGHT = 16
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Row:
 
     @property
     def value_y(self):
-        return self.y + BAR_Y + BAR_HEIGHT - 2
+        return self.y + BAR_Y + BAR_HEIGHT - 3
 
 
 @dataclass
