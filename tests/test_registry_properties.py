@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
 nasty_text = st.one_of(
     any_text,
-    st.sampled_from(["", " ", "\x00", "\u202e", "=cmd|' /C calc'!A0", "a" * 3000, "１２３４５６７"]),
+    st.sampled_from(
+        ["", " ", "\x00", "\u202e", "=cmd|' /C calc'!A0", "a" * 3000, "１２３４５６７"]
+    ),
     st.text(alphabet="0123456789 ", max_size=12),
 )
 
