@@ -179,6 +179,7 @@ def manage(page, request, token):
         type(entry).objects.filter(pk=entry.pk).update(
             confirmed_at=now, reconfirmation_sent_at=None
         )
+        entry.confirmed_at, entry.reconfirmation_sent_at = now, None
         form = form_class(initial=initial_for(entry), page=page)
         message = "Thank you: your entry is confirmed and will be kept."
     elif request.method == "POST":

@@ -818,8 +818,11 @@ def test_confirming_through_the_link_keeps_the_entry(client, register, settings)
     old = make_entry(register, 1, confirmed_at=dt.datetime(2024, 12, 10, tzinfo=dt.UTC))
     with time_machine.travel(NOW, tick=False):
         run_retention()
+        asked = client.get(manage_path(register, old)).content.decode()
         response = client.post(manage_path(register, old), {"action": "keep"})
+    assert "Keep my entry" in asked
     assert "your entry is confirmed" in response.content.decode()
+    assert "Keep my entry" not in response.content.decode()
     with time_machine.travel(dt.datetime(2027, 1, 5, tzinfo=dt.UTC), tick=False):
         run_retention()
     old.refresh_from_db()
