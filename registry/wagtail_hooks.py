@@ -142,9 +142,37 @@ class EntryIndexView(IndexView):
         return neutralise(value)
 
 
+IGNORED_PARAMS = {"export", "o", "ot", "p"}
+
+
 def describe_filters(querydict):
-    params = [(k, v) for k, values in querydict.lists() for v in values if k != "export"]
-    return urlencode(params)
+    """The filters and search behind an export in words, e.g. 'Region: Wales; Search: barts',
+    followed by the exact query string so that the same list can be opened again."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    params = [(k, v) for k, values in querydict.lists() for v in values if k not in IGNORED_PARAMS]
+    if not params:
+        return "All entries (no filter or search)"
+    words = []
+    for key, value in params:
+        if key == "q":
+            words.append(f"Search: {value}")
+            continue
+        if key == "register":
+            title = InterestRegisterPage.objects.filter(pk=value if value.isdigit() else None)
+            words.append(f"Register: {title.values_list('title', flat=True).first() or value}")
+            continue
+        name, _, lookup = key.partition("__")
+        try:
+            field = RegisterEntry._meta.get_field(name)
+        except FieldDoesNotExist:
+            words.append(f"{key}={value}")
+            continue
+        label = str(field.verbose_name).capitalize()
+        shown = dict(field.choices or []).get(value, value)
+        prefix = {"gte": " from", "lt": " before"}.get(lookup, "")
+        words.append(f"{label}{prefix}: {shown}")
+    return "; ".join(words) + f" ({urlencode(params)})"
 
 
 class EntryInspectView(InspectView):

@@ -731,7 +731,7 @@ def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, r
     assert log.user == manager and log.username == "manager"
     assert log.export_format == "csv"
     assert log.row_count == 1
-    assert log.filters == "region=wales"
+    assert log.filters == "Region: Wales (region=wales)"
 
 
 def test_xlsx_export_neutralises_formulas(manager, register):
@@ -753,6 +753,19 @@ def test_neutralise_leaves_ordinary_values_alone():
     assert neutralise("Royal Infirmary") == "Royal Infirmary"
     assert neutralise(5) == 5
     assert neutralise("\tx") == "'\tx"
+
+
+def test_export_log_describes_the_filters_in_words(manager, register):
+    client = client_for(manager)
+    client.get(ADMIN_INDEX + "?training_intention__exact=later&q=barts&export=csv")
+    client.get(ADMIN_INDEX + f"?register={register.pk}&o=1&export=xlsx")
+    client.get(ADMIN_INDEX + "?export=csv")
+    assert list(ExportLog.objects.order_by("pk").values_list("filters", flat=True)) == [
+        "Training intention: Later than 12 months from now; Search: barts "
+        "(training_intention__exact=later&q=barts)",
+        f"Register: {register.title} (register={register.pk})",
+        "All entries (no filter or search)",
+    ]
 
 
 def test_export_log_is_visible_to_managers(manager, register):

@@ -230,8 +230,10 @@ def test_manager_filters_the_entries_and_downloads_them(demo_site, manager, brow
 
     log = ExportLog.objects.get()
     assert (
-        log.username == "registrar" and log.row_count == 3 and log.filters == "region__exact=wales"
+        log.username == "registrar"
+        and log.row_count == 3
+        and log.filters == "Region: Wales (region__exact=wales)"
     )
     page.goto("/admin/registry/exportlog/")
-    expect(page.get_by_text("region__exact=wales")).to_be_visible()
+    expect(page.get_by_text("Region: Wales (region__exact=wales)")).to_be_visible()
     assert timezone.now() - log.exported_at < dt.timedelta(minutes=5)
