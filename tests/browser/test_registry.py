@@ -237,3 +237,42 @@ def test_manager_filters_the_entries_and_downloads_them(demo_site, manager, brow
     page.goto("/admin/registry/exportlog/")
     expect(page.get_by_text("Region: Wales (region__exact=wales)")).to_be_visible()
     assert timezone.now() - log.exported_at < dt.timedelta(minutes=5)
+
+
+def test_form_works_with_javascript_switched_off(demo_site, chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(REGISTER_URL)
+        page.get_by_role("button", name="Join the register").click()
+        expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+        fill_the_form(page)
+        page.get_by_role("button", name="Join the register").click()
+        expect(page.get_by_role("heading", name="Thank you", level=1)).to_be_visible()
+    finally:
+        context.close()
+    assert RegisterEntry.objects.get().email == "priya@example.org"
+
+
+def test_registrant_updates_then_withdraws_with_the_emailed_link(demo_site, browser_page):
+    from django.core import mail
+
+    page = browser_page
+    page.goto(REGISTER_URL)
+    fill_the_form(page)
+    page.get_by_role("button", name="Join the register").click()
+    expect(page.get_by_role("heading", name="Thank you", level=1)).to_be_visible()
+    (confirmation,) = [m for m in mail.outbox if m.to == ["priya@example.org"]]
+    link = re.search(r"https?://\S+/manage/\S+/", confirmation.body).group(0)
+
+    page.goto(link)
+    expect(page.get_by_label("Hospital or NHS trust")).to_have_value("Royal Example Hospital")
+    page.get_by_label("Hospital or NHS trust").fill("Another Hospital")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Your changes are saved.")).to_be_visible()
+    assert RegisterEntry.objects.get().hospital == "Another Hospital"
+
+    page.get_by_role("link", name="Withdraw from the register").click()
+    page.get_by_role("button", name="Withdraw and delete my details").click()
+    expect(page.get_by_role("heading", name="Your entry has been deleted")).to_be_visible()
+    assert not RegisterEntry.objects.exists()
