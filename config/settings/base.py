@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "focusgroups",
     "registry",
     "search",
+    "documents",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -203,3 +204,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGIN_URL = "/admin/login/"
+
+# --- search ---
+# Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
+WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
