@@ -30,8 +30,8 @@ MAX_TITLE_MATCHES = 3
 
 
 def clean_query(raw):
-    """Trim, drop control characters (null bytes included) and cap the length."""
-    text = "".join(ch for ch in (raw or "") if ch.isprintable() or ch == " ")
+    """Trim, turn control characters (null bytes included) into spaces and cap the length."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 

@@ -25,9 +25,9 @@ def pdf_with(*lines):
     return make_placeholder_pdf(["A paper"], list(lines))
 
 
-def encrypted_pdf(password="s3cret-password"):
+def encrypted_pdf():
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_with("Hidden words"))))
-    writer.encrypt(user_password=password, algorithm="RC4-128")
+    writer.encrypt(user_password="s3cret-password", algorithm="RC4-128")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
