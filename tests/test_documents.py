@@ -7,6 +7,7 @@ import docx
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader, PdfWriter
 from wagtail.documents import get_document_model
@@ -197,3 +198,14 @@ class TestAdminUpload:
         assert "Lesion omega" in document.extracted_text
         assert search_titles("omega") == ["Draft paper"]
         assert search_titles("alpha") == []
+
+
+def test_the_catch_up_command_reads_documents_saved_without_text(make_document):
+    document = make_document(title="Imported paper", content=pdf_with("Imported wording"))
+    get_document_model().objects.filter(pk=document.pk).update(extracted_text="")
+    out = io.StringIO()
+    call_command("extract_document_text", "--missing", stdout=out)
+    document.refresh_from_db()
+    assert "Imported wording" in document.extracted_text
+    assert "Read the text of 1 document(s)" in out.getvalue()
+    assert search_titles("wording") == ["Imported paper"]
