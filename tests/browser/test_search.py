@@ -31,9 +31,8 @@ def test_visitor_searches_from_the_header_and_opens_a_result(demo_site, browser_
     results = page.get_by_role("list").filter(has=page.get_by_role("heading", level=3))
     expect(results.get_by_text("Paper — PDF")).to_be_visible()
 
-    first_result = page.get_by_role("heading", level=3).first
-    expect(first_result).to_have_text("Stroke Thrombectomy")
-    first_result.get_by_role("link").click()
+    result = page.get_by_role("heading", name="Stroke Thrombectomy", exact=True, level=3)
+    result.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/focus-groups/stroke-thrombectomy/$"))
     expect(page.get_by_role("heading", name="Stroke Thrombectomy", level=1)).to_be_visible()
     assert page.console_errors == []
