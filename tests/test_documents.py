@@ -209,3 +209,23 @@ def test_the_catch_up_command_reads_documents_saved_without_text(make_document):
     assert "Imported wording" in document.extracted_text
     assert "Read the text of 1 document(s)" in out.getvalue()
     assert search_titles("wording") == ["Imported paper"]
+
+
+def test_the_admins_multiple_upload_reads_the_text_too(client, django_user_model):
+    user = django_user_model.objects.create_superuser("editor", "e@example.com", "pw-editor-1")
+    client.force_login(user)
+    response = client.post(
+        reverse("wagtaildocs:add_multiple"),
+        {
+            "title": "Dropped paper",
+            "collection": get_document_model()._meta.get_field("collection").get_default(),
+            "files[]": SimpleUploadedFile(
+                "drop.pdf", pdf_with("Calcified ostium"), "application/pdf"
+            ),
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["success"] is True
+    document = get_document_model().objects.get(title="Dropped paper")
+    assert "Calcified ostium" in document.extracted_text
+    assert search_titles("ostium") == ["Dropped paper"]
