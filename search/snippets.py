@@ -59,7 +59,7 @@ def _window(text, start):
         end = space if space > start else end
     prefix = "… " if begin > 0 else ""
     suffix = " …" if end < len(text) else ""
-    return prefix, text[begin:end].strip(), suffix
+    return prefix, text[begin:end].strip().lstrip("-–—,.;:!? "), suffix
 
 
 def best_start(text, terms, max_matches=500):

@@ -14,6 +14,7 @@ from wagtail.models import Collection, CollectionViewRestriction, PageViewRestri
 from home.management.commands.load_demo_content import PAPER_DOCUMENT_TITLE
 from home.models import StandardPage
 from home.placeholder_pdf import make_placeholder_pdf
+from search.snippets import highlight, make_snippet, query_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -403,3 +404,25 @@ def test_the_number_of_queries_does_not_grow_with_the_results(
     assert one_cost == few_cost == many_cost
     # With no document among the results, the query for their focus group papers is skipped.
     assert page_only_cost == one_cost - 1
+
+
+# --- Snippets -------------------------------------------------------------------------------
+
+
+def test_the_snippet_centres_on_the_place_where_most_query_words_meet():
+    body = "Stroke care. " + "Filler words here. " * 60 + PDF_PHRASE + ". " + "More filler. " * 60
+    snippet = make_snippet(body, query_terms(PDF_PHRASE))
+    assert "<mark>Rota</mark> <mark>resilience</mark> <mark>across</mark>" in snippet
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert len(re.sub(r"</?mark>", "", snippet)) < 300
+
+
+def test_highlighting_escapes_the_text_before_marking_words():
+    assert str(highlight("<mark>x</mark> & x-ray", ["x"])) == (
+        "&lt;mark&gt;<mark>x</mark>&lt;/mark&gt; &amp; <mark>x</mark>-ray"
+    )
+
+
+def test_a_word_form_the_engine_matched_falls_back_to_the_description():
+    snippet = make_snippet("Nothing relevant here.", ["trains"], fallback="About <training>.")
+    assert snippet == "About &lt;training&gt;."
