@@ -293,7 +293,7 @@ def test_deadline_is_shown_in_its_own_zone_and_in_uk_time(client, make_focus_gro
     with time_machine.travel(ESMINT_DEADLINE_UTC - dt.timedelta(days=1), tick=False):
         opportunities = section(html_of(client, page), "opportunities")
     assert "27 June 2022, 23:59 CEST" in opportunities
-    assert "22:59 BST UK time" in opportunities
+    assert "22:59 BST, UK time" in opportunities
     assert 'datetime="2022-06-27T21:59:00Z"' in opportunities
 
 
