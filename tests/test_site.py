@@ -271,7 +271,10 @@ def test_database_url_selects_postgresql(monkeypatch):
 
 
 def run_manage(args, env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    # Only what a real deployment would have: not the test run's secret, database or the
+    # async-safety switch the browser tests set for Playwright.
+    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
