@@ -283,5 +283,8 @@ CONTENT_SECURITY_POLICY_ADMIN = {
     "form-action": ["'self'"],
 }
 CONTENT_SECURITY_POLICY_ADMIN_PREFIX = "/admin/"
+# No Gravatar pictures in the admin: they would send a hash of each editor's email address to a
+# third party, and the admin policy above allows images from this site only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
