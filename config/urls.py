@@ -35,6 +35,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
 ]
 
+urlpatterns += [path("accounts/", include("accounts.urls"))]
+
 if settings.DEBUG:
     from django.conf.urls.static import static as media_static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
