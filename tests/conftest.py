@@ -114,3 +114,14 @@ def demo_site(db):
     """The demo content exactly as `make run` loads it."""
     call_command("load_demo_content", stdout=io.StringIO())
     return HomePage.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: cached menus, settings and pages from another
+    test's database must never leak into this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "focusgroups",
     "registry",
     "search",
+    "pagecache",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so that it sees the final request.user and stores only what the view returned.
+    "pagecache.middleware.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -203,3 +206,30 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGIN_URL = "/admin/login/"
+
+# --- Caching and growth ---
+# One server: an in-process cache. Several servers: REDIS_URL, so that the page cache, its
+# invalidation, sessions, rate limits and lockouts are shared by all of them.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bcis"),
+            "TIMEOUT": 600,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
+PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
