@@ -14,9 +14,12 @@ once, on every server that shares the cache, and nothing else is touched.
 
 import contextvars
 import datetime as dt
+import logging
 
 from django.core.cache import caches
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "default"
 VERSION_PREFIX = "pagecache:tag:"
@@ -99,7 +102,16 @@ def versions_for_storing(tags, started_at):
 
 
 def invalidate(*tags):
-    """Bump each tag's version: every cached response that showed it becomes stale at once."""
+    """Bump each tag's version: every cached response that showed it becomes stale at once.
+    A publish never fails because the cache is down; the failure is logged loudly, and
+    `manage.py clear_page_cache` empties the cache once it is back."""
+    try:
+        _bump(tags)
+    except Exception:
+        logger.exception("Could not invalidate %s: the page cache may serve stale pages", tags)
+
+
+def _bump(tags):
     backend = cache()
     now = timezone.now().timestamp()
     for tag in {str(t) for t in tags if t}:
@@ -122,10 +134,17 @@ def remember(name, depends_on, build, timeout=3600):
     For small shared pieces (the menu, the site settings) that every page needs."""
     depends_on = sorted(depends_on)
     add(*depends_on)
-    versions = current_versions(depends_on)
-    key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in depends_on)
-    value = cache().get(key)
+    try:
+        versions = current_versions(depends_on)
+        key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in depends_on)
+        value = cache().get(key)
+    except Exception:  # an unreachable cache costs a query, never the page
+        logger.exception("Cache unreachable; building %s afresh", name)
+        return build()
     if value is None:
         value = build()
-        cache().set(key, value, timeout)
+        try:
+            cache().set(key, value, timeout)
+        except Exception:
+            logger.exception("Could not cache %s", name)
     return value

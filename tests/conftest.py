@@ -17,7 +17,7 @@ from focusgroups.models import (
     FocusGroupPage,
     FocusGroupPaper,
 )
-from home.models import HomePage
+from home.models import HomePage, SiteSettings
 from home.placeholder_pdf import make_placeholder_pdf
 
 
@@ -38,10 +38,11 @@ def home_page(db):
     home = HomePage(title="BCIS focus groups", slug="home", introduction="<p>Welcome.</p>")
     root.add_child(instance=home)
     home.save_revision().publish()
-    Site.objects.update_or_create(
+    site, _ = Site.objects.update_or_create(
         is_default_site=True,
         defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Test"},
     )
+    SiteSettings.objects.get_or_create(site=site)  # as the demo loader makes them
     return home
 
 
