@@ -170,8 +170,8 @@ def form_fields(html):
 def test_a_publish_through_one_server_is_served_by_the_other_at_once(cluster):
     server_a, server_b = cluster
     page_url = "/focus-groups/stroke-thrombectomy/"
-    requests.get(server_b + page_url)
-    warmed = requests.get(server_b + page_url)
+    requests.get(server_b + page_url, timeout=30)
+    warmed = requests.get(server_b + page_url, timeout=30)
     assert warmed.headers["X-Cache"] == "hit"
 
     editor = sign_in(server_a)
@@ -194,6 +194,6 @@ def test_a_publish_through_one_server_is_served_by_the_other_at_once(cluster):
     published = editor.post(edit_url, data=data, headers={"Referer": edit_url})
     assert published.status_code == 200, published.text[:500]
 
-    fresh = requests.get(server_b + page_url)
+    fresh = requests.get(server_b + page_url, timeout=30)
     assert fresh.headers["X-Cache"] == "miss"
     assert "Published through server A." in fresh.text
