@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from home.views import serve_page
 from search import views as search_views
 
 
@@ -49,5 +50,7 @@ if settings.DEBUG:
         )
 
 urlpatterns += [
+    # Wagtail's own page pattern, served through a faster route lookup (home/views.py).
+    re_path(r"^((?:[\w\-]+/)*)$", serve_page, name="serve_page"),
     re_path(r"", include(wagtail_urls)),
 ]

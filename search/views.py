@@ -4,6 +4,8 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.template.response import TemplateResponse
 from wagtail.models import Page
 
+from pagecache import tags
+
 RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 200
 
@@ -15,6 +17,7 @@ def clean_query(raw):
 
 
 def search(request):
+    tags.add("search")  # results change whenever a page or document does
     query = clean_query(request.GET.get("query", ""))
     results_page = None
     if query:

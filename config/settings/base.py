@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "focusgroups",
     "registry",
     "search",
+    "pagecache",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -137,7 +138,7 @@ USE_TZ = True
 
 # Static files: served by WhiteNoise, compressed (gzip + brotli) and hashed for long caching.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "static_collected"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -288,3 +289,33 @@ CONTENT_SECURITY_POLICY_ADMIN_PREFIX = "/admin/"
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+
+# --- Caching and growth ---
+# One server: an in-process cache. Several servers: REDIS_URL, so that the page cache, its
+# invalidation, sessions, rate limits and lockouts are shared by all of them.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bcis"),
+            "TIMEOUT": 600,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
+# Innermost of all middleware: a cached page still passes out through every other one, so it
+# gets the same security headers, CSP and cookies policy as a freshly rendered page.
+MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
+PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")

@@ -222,7 +222,11 @@ class Command(BaseCommand):
             ],
         )
         document = Document(title=PAPER_DOCUMENT_TITLE, collection=collection)
-        document.file.save("stroke-thrombectomy-discussion-paper-placeholder.pdf", ContentFile(pdf))
+        document.file.save(
+            "stroke-thrombectomy-discussion-paper-placeholder.pdf", ContentFile(pdf), save=False
+        )
+        # Size and hash now, as the admin's upload form does, not on the first page view.
+        document._set_document_file_metadata()
         document.save()
         self.say("Created the placeholder discussion paper (PDF).")
         return document
