@@ -25,6 +25,7 @@ from wagtail.search import index
 
 from focusgroups.blocks import FocusGroupStreamBlock
 from focusgroups.calendar import opportunity_ics
+from pagecache import tags
 
 UK_TIME_ZONE = ZoneInfo("Europe/London")
 
@@ -64,6 +65,7 @@ class FocusGroupIndexPage(Page):
         context["focus_groups"] = (
             FocusGroupPage.objects.child_of(self).live().public().order_by("path")
         )
+        tags.add(f"children:{self.pk}")
         return context
 
 
@@ -239,13 +241,23 @@ class FocusGroupPage(RoutablePageMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         now = timezone.now()
+        opportunities = self.get_opportunities(now)
+        # The page changes by itself when the next open deadline passes.
+        tags.expire_at(
+            min(
+                (o.deadline_at for o in opportunities if o.is_open(now) and o.deadline_at),
+                default=None,
+            )
+        )
+        if self.call_to_action_page_id:
+            tags.add(f"page:{self.call_to_action_page_id}")
         context.update(
             {
                 "now": now,
                 "milestones": self.get_milestones(),
                 "members": list(self.members.all()),
                 "papers": self.get_papers(),
-                "opportunities": self.get_opportunities(now),
+                "opportunities": opportunities,
             }
         )
         return context

@@ -19,6 +19,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.search.utils import normalise_query_string
 
+from pagecache import tags
 from search.snippets import highlight, make_snippet, query_terms
 
 RESULTS_PER_PAGE = 10
@@ -225,6 +226,7 @@ def build_results(hits, terms, pages, request):
 
 
 def search(request):
+    tags.add("search")  # results change whenever a page or document does
     query = clean_query(request.GET.get("query", ""))
     context = {"search_query": query, "results": None, "page_obj": None}
     if not query:

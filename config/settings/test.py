@@ -15,3 +15,6 @@ LOGGING["root"]["level"] = "WARNING"
 # Serve static files straight from the source folders, as in development: no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The page cache is switched on by the tests that are about it (tests/test_pagecache.py); the
+# rest see every change at once, as the invalidation runs only after a real commit.
+PAGE_CACHE_ENABLED = False
