@@ -2,7 +2,7 @@
 
 Pages and documents are searched separately through Wagtail's search backend (SQLite FTS5
 locally, PostgreSQL full-text search in production), then merged by relevance score. Editors'
-promoted results ("Recommended") come first on the first page, and every search is counted
+promoted results ("Recommended") come first, and every search is counted (search.middleware)
 so editors can see popular terms under Reports → Search terms in the admin.
 """
 
@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from modelsearch.conf import get_app_config
-from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.search.utils import normalise_query_string
@@ -239,9 +239,7 @@ def search(request):
     documents = visible_documents(request)
 
     page_number = request.GET.get("page", "1")
-    if page_number in ("", "1"):
-        # Counted once per search (not per results page) for the admin's search terms report.
-        Query.get(query).add_hit()
+    # Hits for the admin's search terms report are counted by search.middleware.
 
     pinned = pinned_hits(query, pages, documents)
     pinned_pages = [

@@ -426,3 +426,48 @@ def test_highlighting_escapes_the_text_before_marking_words():
 def test_a_word_form_the_engine_matched_falls_back_to_the_description():
     snippet = make_snippet("Nothing relevant here.", ["trains"], fallback="About <training>.")
     assert snippet == "About &lt;training&gt;."
+
+
+# --- With the page cache on (as in production) ----------------------------------------------
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    settings.PAGE_CACHE_ENABLED = True
+
+
+def test_searches_answered_from_the_page_cache_are_still_counted(client, demo_site, page_cache_on):
+    first = client.get("/search/", {"query": "thrombectomy"})
+    second = client.get("/search/", {"query": "thrombectomy"})
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert Query.get("thrombectomy").hits == 2
+
+
+def test_a_new_promotion_shows_at_once_despite_the_page_cache(client, home_page, page_cache_on):
+    add_page(home_page, "Dingo overview", "All about the dingo.")
+    promoted = add_page(home_page, "Register of interest", "Sign up here.")
+    assert titles(search(client, "dingo")) == ["Dingo overview"]
+    SearchPromotion.objects.create(query=Query.get("dingo"), page=promoted, sort_order=0)
+    assert titles(search(client, "dingo")) == ["Register of interest", "Dingo overview"]
+
+
+def test_making_a_collection_private_hides_its_documents_at_once_despite_the_page_cache(
+    client, home_page, make_document, page_cache_on
+):
+    document = make_document(title="Echidna paper", content=make_placeholder_pdf(["E"], ["E"]))
+    collection = Collection.get_first_root_node().add_child(name="Soon private")
+    document.collection = collection
+    document.save()
+    assert titles(search(client, "echidna")) == ["Echidna paper"]
+    CollectionViewRestriction.objects.create(collection=collection, restriction_type="login")
+    assert titles(search(client, "echidna")) == []
+
+
+def test_the_demo_members_only_draft_is_found_only_by_signed_in_members(
+    client, demo_site, django_user_model
+):
+    query = "Draft of the published paper"
+    assert titles(search(client, query)) == []
+    client.force_login(django_user_model.objects.create_user("member", password="pw-member-1"))
+    found = titles(search(client, query))
+    assert "Draft of the published paper (members only)" in found

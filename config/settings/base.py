@@ -324,3 +324,9 @@ PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.x
 # --- search ---
 # Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
+# Counts searches for the admin's "Search terms" report; outside the page cache, so that searches
+# answered from the cache are counted too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
+    "search.middleware.SearchHitMiddleware",
+)
