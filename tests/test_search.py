@@ -359,7 +359,7 @@ def test_each_search_is_counted_once_for_the_admins_popular_terms(client, many_p
     assert Query.get("quokka").hits == 2
 
 
-def test_editors_see_popular_search_terms_in_the_admin(client, demo_site, django_user_model):
+def test_administrators_see_popular_search_terms_in_the_admin(client, demo_site, django_user_model):
     search(client, "thrombectomy training")
     editor = django_user_model.objects.create_superuser("editor", "e@example.com", "pw-editor-1")
     client.force_login(editor)
@@ -471,3 +471,61 @@ def test_the_demo_members_only_draft_is_found_only_by_signed_in_members(
     client.force_login(django_user_model.objects.create_user("member", password="pw-member-1"))
     found = titles(search(client, query))
     assert "Draft of the published paper (members only)" in found
+
+
+# --- Editors in the admin -------------------------------------------------------------------
+
+
+@pytest.fixture
+def communications_editor(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("comms", password="pw-editor-1")
+    user.groups.add(Group.objects.get(name="Communications editors"))
+    return user
+
+
+def test_communications_editors_can_promote_a_page_for_a_search_term(
+    client, home_page, communications_editor
+):
+    page = add_page(home_page, "Register of interest", "Sign up here.")
+    client.force_login(communications_editor)
+    assert client.get(reverse("wagtailsearchpromotions:index")).status_code == 200
+    response = client.post(
+        reverse("wagtailsearchpromotions:add"),
+        {
+            "query_string": "fellowship",
+            "editors_picks-TOTAL_FORMS": "1",
+            "editors_picks-INITIAL_FORMS": "0",
+            "editors_picks-MIN_NUM_FORMS": "0",
+            "editors_picks-MAX_NUM_FORMS": "1000",
+            "editors_picks-0-page": str(page.pk),
+            "editors_picks-0-external_link_url": "",
+            "editors_picks-0-external_link_text": "",
+            "editors_picks-0-description": "Join the register.",
+            "editors_picks-0-ORDER": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.logout()
+    assert titles(search(client, "fellowship"))[0] == "Register of interest"
+
+
+def test_communications_editors_see_the_search_terms_report(
+    client, home_page, communications_editor
+):
+    for query in ("thrombectomy", "thrombectomy", "esmint"):
+        search(client, query)
+    client.force_login(communications_editor)
+    admin_home = client.get("/admin/").content.decode()
+    assert reverse("search_terms_report") in admin_home
+    assert reverse("wagtailsearchpromotions:search_terms") not in admin_home
+    html = client.get(reverse("search_terms_report")).content.decode()
+    assert html.index("thrombectomy") < html.index("esmint")  # most searched first
+
+
+def test_members_without_admin_rights_cannot_see_search_terms(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("member", password="pw-member-1"))
+    response = client.get(reverse("search_terms_report"))
+    assert response.status_code in (302, 403)
+    assert "thrombectomy" not in response.content.decode()
