@@ -18,6 +18,7 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.documents import get_document_model_string
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -214,7 +215,9 @@ class FocusGroupPage(RoutablePageMixin, Page):
         index.SearchField("ongoing_work"),
         index.SearchField("body"),
         index.RelatedFields("members", [index.SearchField("name"), index.SearchField("hospital")]),
-        index.RelatedFields("papers", [index.SearchField("title")]),
+        index.RelatedFields(
+            "papers", [index.SearchField("title"), index.SearchField("description")]
+        ),
         index.RelatedFields("opportunities", [index.SearchField("title")]),
     ]
 
@@ -331,7 +334,7 @@ class FocusGroupPaper(Orderable):
         blank=True, max_length=1000, help_text="Optional. One or two sentences about the paper."
     )
     document = models.ForeignKey(
-        "wagtaildocs.Document",
+        get_document_model_string(),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -485,7 +485,14 @@ def test_communications_editors_have_page_image_and_document_rights_only():
         for kind in ("image", "document")
     }
     model_perms = set(group.permissions.values_list("codename", flat=True))
-    assert model_perms == {"access_admin", "change_sitesettings"}
+    assert model_perms == {
+        "access_admin",
+        "change_sitesettings",
+        # Promoted search results (search/migrations/0001_communications_editors_promote_results)
+        "add_searchpromotion",
+        "change_searchpromotion",
+        "delete_searchpromotion",
+    }
     register_perms = Permission.objects.filter(content_type__app_label="registry")
     assert not group.permissions.filter(pk__in=register_perms).exists()
 

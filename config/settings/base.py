@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "registry",
     "search",
     "pagecache",
+    "documents",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -319,3 +320,13 @@ MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
+
+# --- search ---
+# Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
+WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
+# Counts searches for the admin's "Search terms" report; outside the page cache, so that searches
+# answered from the cache are counted too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
+    "search.middleware.SearchHitMiddleware",
+)
