@@ -10,13 +10,14 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve lint check format browser lock clean help
+.PHONY: run test serve lint check format browser lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/
 run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_content
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py ensure_demo_member
 	@echo "Serving the demo site on http://$(HOST):$(PORT)/ (editors: http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -51,6 +52,11 @@ format: $(VENV)/.deps-test
 browser:
 	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get install -y chromium || \
 		( $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium ) )
+
+## audit: check every pinned dependency against PyPI's vulnerability data (pip-audit; needs network)
+audit: $(VENV)/.deps-test
+	$(BIN)/pip-audit --strict --progress-spinner off --no-deps --disable-pip \
+		-r requirements-test.txt
 
 ## lock: re-pin every dependency after changing pyproject.toml (then commit both files)
 lock:

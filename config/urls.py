@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from home.views import serve_page
 from search import views as search_views
 
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
 ]
 
+urlpatterns += [path("accounts/", include("accounts.urls"))]
+
 if settings.DEBUG:
     from django.conf.urls.static import static as media_static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
@@ -47,5 +50,7 @@ if settings.DEBUG:
         )
 
 urlpatterns += [
+    # Wagtail's own page pattern, served through a faster route lookup (home/views.py).
+    re_path(r"^((?:[\w\-]+/)*)$", serve_page, name="serve_page"),
     re_path(r"", include(wagtail_urls)),
 ]

@@ -18,12 +18,14 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.documents import get_document_model_string
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from focusgroups.blocks import FocusGroupStreamBlock
 from focusgroups.calendar import opportunity_ics
+from pagecache import tags
 
 UK_TIME_ZONE = ZoneInfo("Europe/London")
 
@@ -63,6 +65,7 @@ class FocusGroupIndexPage(Page):
         context["focus_groups"] = (
             FocusGroupPage.objects.child_of(self).live().public().order_by("path")
         )
+        tags.add(f"children:{self.pk}")
         return context
 
 
@@ -212,7 +215,9 @@ class FocusGroupPage(RoutablePageMixin, Page):
         index.SearchField("ongoing_work"),
         index.SearchField("body"),
         index.RelatedFields("members", [index.SearchField("name"), index.SearchField("hospital")]),
-        index.RelatedFields("papers", [index.SearchField("title")]),
+        index.RelatedFields(
+            "papers", [index.SearchField("title"), index.SearchField("description")]
+        ),
         index.RelatedFields("opportunities", [index.SearchField("title")]),
     ]
 
@@ -236,13 +241,23 @@ class FocusGroupPage(RoutablePageMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         now = timezone.now()
+        opportunities = self.get_opportunities(now)
+        # The page changes by itself when the next open deadline passes.
+        tags.expire_at(
+            min(
+                (o.deadline_at for o in opportunities if o.is_open(now) and o.deadline_at),
+                default=None,
+            )
+        )
+        if self.call_to_action_page_id:
+            tags.add(f"page:{self.call_to_action_page_id}")
         context.update(
             {
                 "now": now,
                 "milestones": self.get_milestones(),
                 "members": list(self.members.all()),
                 "papers": self.get_papers(),
-                "opportunities": self.get_opportunities(now),
+                "opportunities": opportunities,
             }
         )
         return context
@@ -319,7 +334,7 @@ class FocusGroupPaper(Orderable):
         blank=True, max_length=1000, help_text="Optional. One or two sentences about the paper."
     )
     document = models.ForeignKey(
-        "wagtaildocs.Document",
+        get_document_model_string(),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -8,6 +8,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from home.blocks import BodyStreamBlock
+from pagecache import tags
 
 
 @register_setting(icon="site")
@@ -43,6 +44,15 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Site settings"
+
+    @classmethod
+    def for_site(cls, site):
+        """Every page shows these; keep them in the cache until an editor saves them."""
+        return tags.remember(
+            f"sitesettings:{site.pk if site else 0}",
+            ["settings"],
+            lambda: super(SiteSettings, cls).for_site(site),
+        )
 
 
 class HomePage(Page):
@@ -83,6 +93,7 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["focus_groups"] = self.get_focus_groups()
+        tags.add("type:focusgroups.focusgrouppage")  # any group's title or summary may change
         return context
 
 

@@ -279,7 +279,10 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         """The public counts for this register (one query), or None if hidden."""
         if not self.show_public_picture:
             return None
+        from pagecache import tags
         from registry.stats import picture_for_entries
+
+        tags.add(f"register:{self.pk}")
 
         return picture_for_entries(RegisterEntry.objects.filter(page=self))
 

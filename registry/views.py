@@ -8,6 +8,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from pagecache import tags
 from registry import emails, tokens
 from registry.ratelimit import too_many_attempts
 
@@ -27,6 +28,7 @@ def private(response):
     """Pages showing someone's entry: never cached, and the link never leaks to another site
     as a referrer. (Not "no-referrer": browsers then send "Origin: null" with the page's own
     forms, which CSRF protection rightly refuses.)"""
+    tags.never_cache_this()
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "same-origin"
     return response
@@ -39,6 +41,9 @@ def rate_limited(page, request):
 
 
 def closed(page, request, status=200):
+    # A cached "closed" page must give way to the form the moment the register opens.
+    if page.not_yet_open():
+        tags.expire_at(page.opens_at)
     return render(page, request, "registry/closed.html", {"now": timezone.now()}, status=status)
 
 
@@ -61,6 +66,8 @@ def register(page, request):
         if not page.is_open():
             return closed(page, request)
         form = page.get_form(page=page, user=request.user)
+    if page.closes_at:
+        tags.expire_at(page.closes_at)
     return render(page, request, page.template, {"form": form, "picture": page.get_picture()})
 
 

@@ -17,7 +17,7 @@ from focusgroups.models import (
     FocusGroupPage,
     FocusGroupPaper,
 )
-from home.models import HomePage
+from home.models import HomePage, SiteSettings
 from home.placeholder_pdf import make_placeholder_pdf
 
 
@@ -38,10 +38,11 @@ def home_page(db):
     home = HomePage(title="BCIS focus groups", slug="home", introduction="<p>Welcome.</p>")
     root.add_child(instance=home)
     home.save_revision().publish()
-    Site.objects.update_or_create(
+    site, _ = Site.objects.update_or_create(
         is_default_site=True,
         defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Test"},
     )
+    SiteSettings.objects.get_or_create(site=site)  # as the demo loader makes them
     return home
 
 
@@ -114,6 +115,17 @@ def demo_site(db):
     """The demo content exactly as `make run` loads it."""
     call_command("load_demo_content", stdout=io.StringIO())
     return HomePage.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: cached menus, settings and pages from another
+    test's database must never leak into this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # --- interest register ---

@@ -399,10 +399,13 @@ def test_honeypot_is_hidden_from_people(client, register):
 # --- emails ----------------------------------------------------------------------------
 
 
-def test_confirmation_and_staff_emails_go_after_commit(client, register, send_on_commit):
-    response, callbacks = send_on_commit(client, register)
-    assert response.status_code == 302
-    assert len(callbacks) == 1  # queued for after the commit, not sent inside the transaction
+def test_confirmation_and_staff_emails_go_after_commit(
+    client, register, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, register)
+        assert response.status_code == 302
+        assert mail.outbox == []  # queued for after the commit, not sent inside the transaction
     entry = RegisterEntry.objects.get()
     confirmation, staff = mail.outbox
     assert confirmation.to == ["alex.example@nhs.example"]
@@ -982,3 +985,44 @@ def test_demo_content_keeps_the_editors_call_to_action(demo_site):
     group.refresh_from_db()
     assert group.call_to_action_page_id == chosen.pk
     assert InterestRegisterPage.objects.count() == 1
+
+
+# --- the page cache ---------------------------------------------------------------------
+
+
+def test_cached_focus_group_page_shows_new_counts_at_once(client, register, settings):
+    settings.PAGE_CACHE_ENABLED = True
+    group = register.get_parent().specific
+    for i in range(5):
+        make_entry(register, i, region="scotland")
+    first = client.get(group.url)
+    assert client.get(group.url)["X-Cache"] == "hit"
+    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", first.content.decode())
+    make_entry(register, 5, region="scotland")
+    fresh = client.get(group.url)
+    assert fresh["X-Cache"] != "hit"
+    assert re.search(r"Scotland</th><td class=\"table__number\">6</td>", fresh.content.decode())
+
+
+def test_register_form_and_manage_pages_are_never_cached(client, register, settings):
+    settings.PAGE_CACHE_ENABLED = True
+    entry = make_entry(register)
+    for url in (register.url, manage_path(register, entry)):
+        client.get(url)
+        assert client.get(url).get("X-Cache") != "hit", url
+
+
+def test_cached_closed_page_gives_way_to_the_form_when_the_register_opens(
+    client, make_register, settings
+):
+    from django.utils import timezone
+
+    settings.PAGE_CACHE_ENABLED = True
+    start = timezone.now()
+    register = make_register(opens_at=start + dt.timedelta(minutes=5))
+    with time_machine.travel(start + dt.timedelta(seconds=1), tick=False):
+        assert "The register is closed" in client.get(register.url).content.decode()
+        assert client.get(register.url)["X-Cache"] == "hit"
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        html = client.get(register.url).content.decode()
+    assert 'class="register-form"' in html

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "focusgroups",
     "registry",
     "search",
+    "pagecache",
+    "documents",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -137,7 +139,7 @@ USE_TZ = True
 
 # Static files: served by WhiteNoise, compressed (gzip + brotli) and hashed for long caching.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "static_collected"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -202,6 +204,132 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
+
+# --- Member sign-in and the site's security (accounts app) ---
+import datetime as _dt  # noqa: E402
+
+INSTALLED_APPS += ["accounts", "axes", "csp"]
+MIDDLEWARE += [
+    # Content-Security-Policy: strict on public pages, looser in the Wagtail admin (see
+    # accounts/middleware.py for why). Permissions-Policy and Cross-Origin-Resource-Policy.
+    "accounts.middleware.SiteCSPMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
+    # django-axes last, as its documentation asks: it turns a locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out (username, address) pair before the password is even checked
+    # (AxesBackend rather than AxesStandaloneBackend so force_login and get_user work).
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Members sign in on the site's own pages; Wagtail's private pages and documents send anonymous
+# visitors there and back (?next=). Editors may still use /admin/login/.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/signed-out/"
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # the emailed link works for one day
+
+# Privacy is "signed-in members only" (or a group): no shared passwords, whose form could be
+# guessed at without limit.
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
+
+# Brute force: 5 failures for one username from one address lock that pair out for 15 minutes,
+# on /accounts/login/ and /admin/login/ alike. The database handler shares the count between
+# gunicorn workers (a per-process cache would not). Behind a proxy, set AXES_IPWARE_PROXY_COUNT.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = _dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_IPWARE_PROXY_COUNT", "0")) or None
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp 4) for every public page. No inline script or style
+# anywhere on the public site; the Wagtail userbar loads its own files from 'self'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# The Wagtail admin (/admin/) uses inline styles and scripts that a strict policy would break
+# (its rich-text editor, choosers, previews in an iframe and the image focal-point tool), so it
+# gets its own policy: still 'self' only for sources, but inline code allowed and framing
+# limited to the site itself for the preview panel. Only signed-in editors reach it.
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'self'"],
+    "form-action": ["'self'"],
+}
+CONTENT_SECURITY_POLICY_ADMIN_PREFIX = "/admin/"
+# No Gravatar pictures in the admin: they would send a hash of each editor's email address to a
+# third party, and the admin policy above allows images from this site only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+
+# --- Caching and growth ---
+# One server: an in-process cache. Several servers: REDIS_URL, so that the page cache, its
+# invalidation, sessions, rate limits and lockouts are shared by all of them.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bcis"),
+            "TIMEOUT": 600,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
+# Innermost of all middleware: a cached page still passes out through every other one, so it
+# gets the same security headers, CSP and cookies policy as a freshly rendered page.
+MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
+PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
+
+# --- search ---
+# Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
+WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
+# Counts searches for the admin's "Search terms" report; outside the page cache, so that searches
+# answered from the cache are counted too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
+    "search.middleware.SearchHitMiddleware",
+)
 LOGIN_URL = "/admin/login/"
 
 # --- interest register ---

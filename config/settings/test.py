@@ -15,6 +15,9 @@ LOGGING["root"]["level"] = "WARNING"
 # Serve static files straight from the source folders, as in development: no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The page cache is switched on by the tests that are about it (tests/test_pagecache.py); the
+# rest see every change at once, as the invalidation runs only after a real commit.
+PAGE_CACHE_ENABLED = False
 
 # --- interest register ---
 # SQLite tests use a database file rather than memory, so that the live server's threads

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtailcore', '0098_apitoken'),
-        ('wagtaildocs', '0014_alter_document_file_size'),
+        migrations.swappable_dependency(settings.WAGTAILDOCS_DOCUMENT_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
                 ('version_label', models.CharField(help_text='Which version this is, e.g. "As presented to Council" or "Published version".', max_length=80)),
                 ('date', models.DateField(blank=True, help_text='When this version was presented or published. Only month and year are shown.', null=True)),
                 ('description', models.TextField(blank=True, help_text='Optional. One or two sentences about the paper.', max_length=1000)),
-                ('document', models.ForeignKey(blank=True, help_text="The file to download. Leave empty if this version is not ready yet: the page then says 'coming soon'.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtaildocs.document')),
+                ('document', models.ForeignKey(blank=True, help_text="The file to download. Leave empty if this version is not ready yet: the page then says 'coming soon'.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAILDOCS_DOCUMENT_MODEL)),
                 ('page', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='papers', to='focusgroups.focusgrouppage')),
             ],
             options={

@@ -62,9 +62,12 @@ def register_picture(picture, prefix="register", heading_level=2):
 def focus_group_register_picture(focus_group_page, prefix="focus-group"):
     """The picture across every live register under a focus group: one query; nothing is
     shown until someone has registered."""
+    from pagecache import tags
     from registry.models import InterestRegisterPage, RegisterEntry
     from registry.stats import picture_for_entries
 
+    # The cached focus group page is refreshed whenever any register's entries change.
+    tags.add("registers")
     registers = (
         InterestRegisterPage.objects.live()
         .descendant_of(focus_group_page)

@@ -12,7 +12,15 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.documents import get_document_model
-from wagtail.models import Collection, Page, Site
+from wagtail.models import (
+    BaseViewRestriction,
+    Collection,
+    CollectionViewRestriction,
+    Page,
+    PageViewRestriction,
+    Site,
+)
+from wagtail.rich_text import RichText
 
 from focusgroups.models import (
     FocusGroupIndexPage,
@@ -22,7 +30,7 @@ from focusgroups.models import (
     FocusGroupPage,
     FocusGroupPaper,
 )
-from home.models import HomePage, SiteSettings
+from home.models import HomePage, SiteSettings, StandardPage
 from home.placeholder_pdf import make_placeholder_pdf
 
 PAPER_TITLE = (
@@ -109,6 +117,7 @@ class Command(BaseCommand):
             self.ensure_site_settings(home)
             index = self.ensure_index_page(home)
             self.ensure_focus_group(index)
+            self.ensure_members_only_content()
             self.ensure_interest_register()
 
     def say(self, message):
@@ -214,7 +223,11 @@ class Command(BaseCommand):
             ],
         )
         document = Document(title=PAPER_DOCUMENT_TITLE, collection=collection)
-        document.file.save("stroke-thrombectomy-discussion-paper-placeholder.pdf", ContentFile(pdf))
+        document.file.save(
+            "stroke-thrombectomy-discussion-paper-placeholder.pdf", ContentFile(pdf), save=False
+        )
+        # Size and hash now, as the admin's upload form does, not on the first page view.
+        document._set_document_file_metadata()
         document.save()
         self.say("Created the placeholder discussion paper (PDF).")
         return document
@@ -280,6 +293,76 @@ class Command(BaseCommand):
         page.save_revision().publish()
         self.say(
             "Created the Stroke Thrombectomy focus group at /focus-groups/stroke-thrombectomy/."
+        )
+
+    # Members-only content (accounts) ------------------------------------------------------
+
+    MEMBERS_PAGE_SLUG = "draft-published-paper"
+    MEMBERS_DOCUMENT_TITLE = "Draft of the published paper (members only)"
+
+    def ensure_members_only_collection(self):
+        collection = Collection.objects.filter(name="Members only").first()
+        if collection is None:
+            collection = Collection.get_first_root_node().add_child(name="Members only")
+            CollectionViewRestriction.objects.create(
+                collection=collection, restriction_type=BaseViewRestriction.LOGIN
+            )
+            self.say("Created the 'Members only' document collection (signed-in members only).")
+        return collection
+
+    def ensure_members_only_document(self):
+        Document = get_document_model()
+        document = Document.objects.filter(title=self.MEMBERS_DOCUMENT_TITLE).first()
+        if document is not None:
+            return document
+        pdf = make_placeholder_pdf(
+            ["Draft of the published paper", "BCIS Stroke Thrombectomy Focus Group"],
+            [
+                "This file stands in for the members-only draft in the demo site.",
+                "It sits in the 'Members only' collection, so only signed-in members",
+                "can download it. Upload the real draft in the Wagtail admin.",
+            ],
+        )
+        document = Document(
+            title=self.MEMBERS_DOCUMENT_TITLE, collection=self.ensure_members_only_collection()
+        )
+        document.file.save("draft-published-paper-placeholder.pdf", ContentFile(pdf))
+        document.save()
+        self.say("Created the placeholder members-only draft (PDF).")
+        return document
+
+    def ensure_members_only_content(self):
+        """A page and a paper only signed-in members can read, under the focus group."""
+        group = FocusGroupPage.objects.filter(slug="stroke-thrombectomy").first()
+        if group is None or group.get_children().filter(slug=self.MEMBERS_PAGE_SLUG).exists():
+            return
+        document = self.ensure_members_only_document()
+        page = StandardPage(
+            title="Draft of the published paper (members only)",
+            slug=self.MEMBERS_PAGE_SLUG,
+            introduction=(
+                "The focus group's working draft of the updated paper, shared with members "
+                "for comment before publication."
+            ),
+            body=[
+                (
+                    "paragraph",
+                    RichText(
+                        "<p>This page and its paper are for signed-in members only. Please do "
+                        "not share the draft outside the society: it will change before it is "
+                        "published.</p>"
+                        f'<p><a linktype="document" id="{document.pk}">Download the draft '
+                        "(PDF)</a></p>"
+                    ),
+                ),
+            ],
+        )
+        group.add_child(instance=page)
+        page.save_revision().publish()
+        PageViewRestriction.objects.create(page=page, restriction_type=BaseViewRestriction.LOGIN)
+        self.say(
+            "Created the members-only page at "
+            f"/focus-groups/stroke-thrombectomy/{self.MEMBERS_PAGE_SLUG}/."
         )
 
     def ensure_interest_register(self):

@@ -1,0 +1,150 @@
+"""What a cached page depends on, and how a change reaches exactly the pages that show it.
+
+While a response is rendered, code that reads something cacheable names it with a *tag*:
+``page:<id>`` for a page whose title or content appears (the page itself, its ancestors in the
+breadcrumbs, the pages in a listing), ``children:<id>`` for a listing of a page's children,
+``document:<id>``, ``settings`` for the site settings, ``menu`` for the main navigation,
+``register:<id>`` for a register's public counts, ``search`` for search results.
+
+Each tag has a version number in the cache. A cached response remembers the versions of its
+tags when it was stored; it is served only while all of them are unchanged. A change bumps the
+versions of the tags it affects (see signals.py), so every response that showed it is stale at
+once, on every server that shares the cache, and nothing else is touched.
+"""
+
+import contextvars
+import datetime as dt
+import logging
+
+from django.core.cache import caches
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "default"
+VERSION_PREFIX = "pagecache:tag:"
+
+_collector = contextvars.ContextVar("pagecache_collector", default=None)
+
+
+class Collector:
+    def __init__(self):
+        self.tags = set()
+        self.expires_at = None
+        self.uncacheable = False
+
+    def expire_at(self, moment):
+        if moment is not None and (self.expires_at is None or moment < self.expires_at):
+            self.expires_at = moment
+
+    def seconds_left(self, default):
+        if self.expires_at is None:
+            return default
+        left = int((self.expires_at - timezone.now()).total_seconds()) + 1
+        return max(0, min(default, left))
+
+
+def start():
+    collector = Collector()
+    token = _collector.set(collector)
+    return collector, token
+
+
+def stop(token):
+    _collector.reset(token)
+
+
+def add(*tags):
+    """Record that the response being rendered shows what these tags name."""
+    collector = _collector.get()
+    if collector is not None:
+        collector.tags.update(str(tag) for tag in tags if tag)
+
+
+def expire_at(moment: dt.datetime | None):
+    """The response being rendered changes by itself at this moment (a deadline passing)."""
+    collector = _collector.get()
+    if collector is not None:
+        collector.expire_at(moment)
+
+
+def never_cache_this():
+    """The response being rendered must not be stored (personal or one-off content)."""
+    collector = _collector.get()
+    if collector is not None:
+        collector.uncacheable = True
+
+
+def cache():
+    return caches[CACHE_ALIAS]
+
+
+def current_versions(tags):
+    """The version of each tag; a tag never bumped is at version 0."""
+    if not tags:
+        return {}
+    keys = {VERSION_PREFIX + tag: tag for tag in tags}
+    found = cache().get_many(list(keys))
+    return {tag: found.get(key, 0) for key, tag in keys.items()}
+
+
+def versions_for_storing(tags, started_at):
+    """The tag versions to store with a response rendered since ``started_at``, or None if one
+    of its tags changed while it was being rendered (it may show the old content then)."""
+    if not tags:
+        return {}
+    version_keys = {VERSION_PREFIX + tag: tag for tag in tags}
+    stamp_keys = {VERSION_PREFIX + tag + ":at": tag for tag in tags}
+    found = cache().get_many([*version_keys, *stamp_keys])
+    if any(found.get(key, 0) >= started_at for key in stamp_keys):
+        return None
+    return {tag: found.get(key, 0) for key, tag in version_keys.items()}
+
+
+def invalidate(*tags):
+    """Bump each tag's version: every cached response that showed it becomes stale at once.
+    A publish never fails because the cache is down; the failure is logged loudly, and
+    `manage.py clear_page_cache` empties the cache once it is back."""
+    try:
+        _bump(tags)
+    except Exception:
+        logger.exception("Could not invalidate %s: the page cache may serve stale pages", tags)
+
+
+def _bump(tags):
+    backend = cache()
+    now = timezone.now().timestamp()
+    for tag in {str(t) for t in tags if t}:
+        key = VERSION_PREFIX + tag
+        try:
+            backend.incr(key)
+        except ValueError:
+            # Not set yet (or evicted). A fresh start from the clock can never equal a version
+            # stored earlier, so whatever was cached under the old version is stale.
+            backend.set(key, _fresh_version(), timeout=None)
+        backend.set(key + ":at", now, timeout=3600)
+
+
+def _fresh_version():
+    return int(timezone.now().timestamp() * 1_000_000)
+
+
+def remember(name, depends_on, build, timeout=3600):
+    """Keep ``build()``'s result in the cache until one of the tags it depends on changes.
+    For small shared pieces (the menu, the site settings) that every page needs."""
+    depends_on = sorted(depends_on)
+    add(*depends_on)
+    try:
+        versions = current_versions(depends_on)
+        key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in depends_on)
+        value = cache().get(key)
+    except Exception:  # an unreachable cache costs a query, never the page
+        logger.exception("Cache unreachable; building %s afresh", name)
+        return build()
+    if value is None:
+        value = build()
+        try:
+            cache().set(key, value, timeout)
+        except Exception:
+            logger.exception("Could not cache %s", name)
+    return value

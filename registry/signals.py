@@ -1,0 +1,20 @@
+"""Keep cached pages that show the register's public counts in step with its entries."""
+
+from django.db.models.signals import post_delete, post_save
+
+from pagecache.signals import invalidate_after_commit
+
+
+def on_entry_changed(sender, instance, **kwargs):
+    invalidate_after_commit(f"register:{instance.page_id}", "registers")
+
+
+def connect():
+    from registry.models import RegisterEntry
+
+    for signal in (post_save, post_delete):
+        signal.connect(
+            on_entry_changed,
+            sender=RegisterEntry,
+            dispatch_uid=f"registry_entry_changed_{signal is post_save}",
+        )

@@ -1,0 +1,126 @@
+"""Ready to grow: static files cached for a year and compressed, and the production settings
+that switch on Redis, object storage and CDN purging from the environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def collected_static(settings, tmp_path):
+    """Static files as production serves them: collected, hashed and compressed."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = False
+    settings.WHITENOISE_USE_FINDERS = False
+    call_command("collectstatic", "--noinput", verbosity=0)
+    from django.templatetags.static import static
+
+    return static("css/site.css")
+
+
+@pytest.mark.django_db
+def test_hashed_static_files_are_immutable_for_a_year(collected_static):
+    assert collected_static != "/static/css/site.css"  # the name carries a content hash
+    response = Client().get(collected_static)
+    assert response.status_code == 200
+    directives = [part.strip() for part in response["Cache-Control"].split(",")]
+    assert "public" in directives and "immutable" in directives
+    max_age = next(int(d.split("=")[1]) for d in directives if d.startswith("max-age="))
+    assert max_age >= 31536000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_static_files_are_served_compressed(collected_static, encoding):
+    response = Client().get(collected_static, HTTP_ACCEPT_ENCODING=encoding)
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in response["Vary"]
+
+
+def production_settings(**env):
+    """Import the production settings in a clean process and report what they configured."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'caches': s.CACHES, 'sessions': s.SESSION_ENGINE, "
+        "'storages': s.STORAGES, 'frontend': s.WAGTAILFRONTENDCACHE, "
+        "'apps': s.INSTALLED_APPS}, default=str))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "AWS", "FRONT"))}
+    clean.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="a-sample-production-secret-key-for-this-check-only-0123456789",
+        **env,
+    )
+    clean.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_without_redis_the_cache_is_local_to_each_server():
+    configured = production_settings()
+    assert configured["caches"]["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_redis_url_moves_cache_and_sessions_into_redis():
+    configured = production_settings(REDIS_URL="redis://10.0.0.5:6379/2")
+    cache = configured["caches"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://10.0.0.5:6379/2"
+    assert configured["sessions"] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_media_stays_on_local_disk_unless_a_bucket_is_named():
+    assert production_settings()["storages"]["default"]["BACKEND"].endswith("FileSystemStorage")
+
+
+def test_a_bucket_switches_media_to_private_s3_storage():
+    configured = production_settings(
+        AWS_STORAGE_BUCKET_NAME="bcis-media",
+        AWS_S3_REGION_NAME="eu-west-2",
+        AWS_S3_ENDPOINT_URL="https://s3.eu-west-2.amazonaws.com",
+    )
+    default = configured["storages"]["default"]
+    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["OPTIONS"]["bucket_name"] == "bcis-media"
+    assert default["OPTIONS"]["region_name"] == "eu-west-2"
+    assert default["OPTIONS"]["default_acl"] is None
+    assert default["OPTIONS"]["querystring_auth"] is True
+
+
+def test_s3_storage_backend_is_installed_and_importable():
+    from storages.backends.s3 import S3Storage
+
+    storage = S3Storage(bucket_name="bcis-media", region_name="eu-west-2")
+    assert storage.bucket_name == "bcis-media"
+
+
+def test_cdn_purging_is_configured_from_the_environment():
+    assert production_settings()["frontend"] == {}
+    cloudflare = production_settings(
+        FRONTEND_CACHE_CLOUDFLARE_ZONEID="zone123", FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN="tok"
+    )
+    assert cloudflare["frontend"]["cloudflare"]["ZONEID"] == "zone123"
+    assert "wagtail.contrib.frontend_cache" in cloudflare["apps"]
+    cloudfront = production_settings(FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID="E123")
+    assert cloudfront["frontend"]["cloudfront"]["DISTRIBUTION_ID"] == "E123"

@@ -1,0 +1,349 @@
+"""The full-page cache: what is served from it, what never is, and what clears exactly what."""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page, PageViewRestriction
+
+from focusgroups.models import FocusGroupOpportunity, FocusGroupPage, FocusGroupPaper
+from home.models import SiteSettings, StandardPage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    settings.PAGE_CACHE_ENABLED = True
+
+
+def fetch(client, url, **extra):
+    response = client.get(url, **extra)
+    return response, response.get("X-Cache")
+
+
+def republish(page, **changes):
+    page = page.specific_class.objects.get(pk=page.pk)
+    for name, value in changes.items():
+        setattr(page, name, value)
+    page.save_revision().publish()
+    return page
+
+
+def test_anonymous_visitor_gets_a_miss_then_a_hit_with_the_same_page(client, make_focus_group):
+    page = make_focus_group()
+    first, first_state = fetch(client, page.url)
+    second, second_state = fetch(client, page.url)
+    assert (first_state, second_state) == ("miss", "hit")
+    assert second.content == first.content
+
+
+def test_a_hit_costs_no_database_query(client, make_focus_group):
+    page = make_focus_group()
+    fetch(client, page.url)
+    with CaptureQueriesContext(connection) as queries:
+        _, state = fetch(client, page.url)
+    assert state == "hit"
+    assert len(queries) == 0
+
+
+def test_publishing_a_page_clears_it_at_once(client, make_focus_group):
+    page = make_focus_group(summary="Old summary.")
+    fetch(client, page.url)
+    republish(page, summary="New summary.")
+    response, state = fetch(client, page.url)
+    assert state == "miss"
+    assert "New summary." in response.content.decode()
+
+
+def test_publishing_a_group_clears_the_listings_that_show_it(client, make_focus_group, index_page):
+    page = make_focus_group(summary="Old summary.")
+    for url in ("/", index_page.url):
+        fetch(client, url)
+    republish(page, summary="Fresh summary.")
+    for url in ("/", index_page.url):
+        response, state = fetch(client, url)
+        assert state == "miss", url
+        assert "Fresh summary." in response.content.decode()
+
+
+def test_a_new_group_appears_in_the_index_at_once(client, make_focus_group, index_page):
+    make_focus_group()
+    fetch(client, index_page.url)
+    make_focus_group(slug="cardiac-imaging", title="Cardiac Imaging")
+    response, state = fetch(client, index_page.url)
+    assert state == "miss" and "Cardiac Imaging" in response.content.decode()
+
+
+def test_publishing_one_page_leaves_unrelated_pages_cached(client, make_focus_group, home_page):
+    about = StandardPage(title="About", slug="about", body=[])
+    home_page.add_child(instance=about)
+    about.save_revision().publish()
+    other = make_focus_group(slug="other", title="Other group")
+    page = make_focus_group()
+    fetch(client, about.url)
+    fetch(client, other.url)
+    republish(page, summary="Changed.")
+    assert fetch(client, about.url)[1] == "hit"
+    assert fetch(client, other.url)[1] == "hit"
+
+
+def test_renaming_an_ancestor_clears_the_breadcrumbs_below_it(client, make_focus_group, index_page):
+    page = make_focus_group()
+    fetch(client, page.url)
+    republish(index_page, title="Our groups")
+    response, state = fetch(client, page.url)
+    assert state == "miss" and "Our groups" in response.content.decode()
+
+
+def test_unpublishing_and_deleting_take_effect_at_once(client, make_focus_group):
+    page = make_focus_group()
+    fetch(client, page.url)
+    Page.objects.get(pk=page.pk).unpublish()
+    assert client.get(page.url).status_code == 404
+
+    second = make_focus_group(slug="second")
+    fetch(client, second.url)
+    Page.objects.get(pk=second.pk).delete()
+    assert client.get(second.url).status_code == 404
+
+
+def test_moving_a_page_clears_its_old_listing_and_its_address(
+    client, make_focus_group, home_page, index_page
+):
+    page = make_focus_group()
+    fetch(client, index_page.url)
+    fetch(client, page.url)
+    elsewhere = StandardPage(title="Archive", slug="archive", body=[])
+    home_page.add_child(instance=elsewhere)
+    elsewhere.save_revision().publish()
+    # Focus groups may only live under the index, so move a general page instead.
+    note = StandardPage(title="A note", slug="note", body=[])
+    index_page.add_child(instance=note)
+    note.save_revision().publish()
+    fetch(client, note.url)
+    Page.objects.get(pk=note.pk).move(elsewhere, pos="last-child")
+    old = client.get("/focus-groups/note/")  # Wagtail leaves a redirect, not the stale page
+    assert old.status_code == 301 and old["Location"] == "/archive/note/"
+    assert fetch(client, "/archive/note/")[0].status_code == 200
+
+
+def test_changing_a_document_clears_the_pages_that_show_it(client, make_focus_group, make_document):
+    document = make_document(content=b"%PDF-1.4 small")
+    page = make_focus_group(n=0)
+    page.papers = [FocusGroupPaper(title="Paper", version_label="v1", document=document)]
+    page.save_revision().publish()
+    first = fetch(client, page.url)[0].content.decode()
+    assert "(PDF, 14 bytes)" in first
+    document.file.save("paper-v2.pdf", ContentFile(b"%PDF-1.4 " + b"x" * 4096), save=False)
+    document.file_size = None
+    document.save()
+    response, state = fetch(client, page.url)
+    assert state == "miss" and "(PDF, 4 KB)" in response.content.decode()
+
+
+def test_editing_site_settings_clears_every_page(client, make_focus_group, home_page):
+    page = make_focus_group()
+    fetch(client, page.url)
+    fetch(client, "/")
+    settings_ = SiteSettings.for_site(home_page.get_site())
+    settings_.footer_text = "Registered charity 1234567"
+    settings_.save()
+    for url in (page.url, "/"):
+        response, state = fetch(client, url)
+        assert state == "miss" and "Registered charity 1234567" in response.content.decode()
+
+
+def test_a_page_with_an_open_deadline_expires_when_the_deadline_passes(client, make_focus_group):
+    page = make_focus_group(n=0)
+    page.opportunities = [
+        FocusGroupOpportunity(
+            title="Fellowship",
+            summary="x",
+            deadline_date=dt.date(2030, 6, 1),
+            deadline_time=dt.time(12, 0),
+            deadline_time_zone="UTC",
+        )
+    ]
+    page.save_revision().publish()
+    deadline = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(deadline - dt.timedelta(minutes=5), tick=False):
+        fetch(client, page.url)
+        assert fetch(client, page.url)[1] == "hit"
+    with time_machine.travel(deadline + dt.timedelta(minutes=1), tick=False):
+        response, state = fetch(client, page.url)
+    assert state == "miss"
+    assert "status--closed" in response.content.decode()
+
+
+def test_signed_in_users_are_never_served_or_stored(client, make_focus_group):
+    page = make_focus_group()
+    user = get_user_model().objects.create_user("member", password="a-long-password-1")
+    client.force_login(user)
+    response, state = fetch(client, page.url)
+    assert state is None
+    client.logout()
+    assert fetch(client, page.url)[1] == "miss"  # the signed-in render was not stored
+
+
+def test_private_pages_are_never_stored(client, make_focus_group, home_page):
+    private = StandardPage(title="Members only", slug="members", body=[])
+    home_page.add_child(instance=private)
+    private.save_revision().publish()
+    PageViewRestriction.objects.create(page=private, restriction_type="login")
+    user = get_user_model().objects.create_user("member", password="a-long-password-1")
+    client.force_login(user)
+    assert client.get(private.url).status_code == 200
+    client.logout()
+    response = client.get(private.url)
+    assert response.status_code == 302  # sent to sign in, not served a stored copy
+
+
+def test_making_a_cached_page_private_takes_effect_at_once(client, home_page):
+    page = StandardPage(title="Soon private", slug="soon-private", body=[])
+    home_page.add_child(instance=page)
+    page.save_revision().publish()
+    fetch(client, page.url)
+    PageViewRestriction.objects.create(page=page, restriction_type="login")
+    assert client.get(page.url).status_code == 302
+
+
+def test_visitors_who_unlocked_a_password_page_bypass_the_cache(client, make_focus_group):
+    page = make_focus_group()
+    session = client.session
+    session["passed_page_view_restrictions"] = [1]
+    session.save()
+    assert fetch(client, page.url)[1] is None
+
+
+def test_responses_with_a_csrf_token_or_a_cookie_are_not_stored(client, home_page, rf):
+    from pagecache.middleware import PageCacheMiddleware
+
+    def view_with_form(request):
+        from django.http import HttpResponse
+        from django.middleware.csrf import get_token
+
+        return HttpResponse(f"<form>{get_token(request)}</form>")
+
+    def view_with_cookie(request):
+        from django.http import HttpResponse
+
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "1")
+        return response
+
+    from django.contrib.auth.models import AnonymousUser
+
+    for view in (view_with_form, view_with_cookie):
+        middleware = PageCacheMiddleware(view)
+        for _ in range(2):
+            request = rf.get(f"/{view.__name__}/")
+            request.user = AnonymousUser()
+            request.session = {}
+            response = middleware(request)
+        assert response["X-Cache"] == "miss", view.__name__
+
+
+def test_unknown_query_strings_bypass_the_cache(client, make_focus_group):
+    page = make_focus_group()
+    assert fetch(client, page.url + "?utm_source=x")[1] is None
+    assert fetch(client, page.url + "?utm_source=y")[1] is None
+
+
+def test_search_results_are_cached_and_cleared_by_any_publish(client, make_focus_group):
+    page = make_focus_group()
+    fetch(client, "/search/?query=stroke")
+    assert fetch(client, "/search/?query=stroke")[1] == "hit"
+    republish(page, title="Stroke Thrombectomy Group")
+    assert fetch(client, "/search/?query=stroke")[1] == "miss"
+
+
+def test_admin_and_previews_are_never_cached(admin_client, make_focus_group):
+    page = make_focus_group()
+    response = admin_client.get(f"/admin/pages/{page.pk}/edit/")
+    assert response.status_code == 200 and "X-Cache" not in response
+
+
+def test_an_unreachable_cache_gives_a_slower_page_not_a_broken_one(client, make_focus_group):
+    page = make_focus_group()
+    with mock.patch("pagecache.tags.cache") as broken:
+        broken.return_value.get.side_effect = ConnectionError("cache down")
+        broken.return_value.get_many.side_effect = ConnectionError("cache down")
+        response = client.get(page.url)
+        republish(page, summary="Published while the cache is down.")
+    assert response.status_code == 200
+    assert "Stroke Thrombectomy" in response.content.decode()
+
+
+def test_switching_the_cache_off_serves_every_request_fresh(client, make_focus_group, settings):
+    settings.PAGE_CACHE_ENABLED = False
+    page = make_focus_group()
+    assert fetch(client, page.url)[1] is None
+    assert fetch(client, page.url)[1] is None
+
+
+def test_focus_group_page_query_count_is_small_and_flat(client, make_focus_group, settings):
+    settings.PAGE_CACHE_ENABLED = False
+    pages = [make_focus_group(slug="one", n=1), make_focus_group(slug="fifty", n=50)]
+    counts = []
+    for page in pages:
+        client.get(page.url)
+        client.get(page.url)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(page.url)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10
+
+
+def test_other_page_types_render_in_at_most_ten_queries(
+    client, make_focus_group, home_page, index_page, settings
+):
+    settings.PAGE_CACHE_ENABLED = False
+    about = StandardPage(title="About", slug="about", body=[])
+    home_page.add_child(instance=about)
+    about.save_revision().publish()
+
+    def queries_for(url):
+        client.get(url)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    make_focus_group(slug="g0")
+    one = {url: queries_for(url) for url in ("/", index_page.url, about.url, "/search/?query=g")}
+    for i in range(1, 50):
+        make_focus_group(slug=f"g{i}", n=0)
+    fifty = {url: queries_for(url) for url in one}
+    assert one == fifty
+    assert max(fifty.values()) <= 10, fifty
+
+
+def test_focus_group_page_is_still_a_focus_group_after_the_fast_route(client, make_focus_group):
+    page = make_focus_group()
+    response = client.get(page.url)
+    assert isinstance(response.context["page"], FocusGroupPage)
+    opportunity = FocusGroupPage.objects.get(pk=page.pk).opportunities.first()
+    ics = client.get(page.url + f"opportunities/{opportunity.pk}/add-to-calendar/")
+    assert ics.status_code == 200  # sub-routes still reach the routable page
+
+
+def test_a_cached_page_carries_the_same_security_headers_as_a_fresh_one(client, make_focus_group):
+    page = make_focus_group()
+    fresh, _ = fetch(client, page.url)
+    cached, state = fetch(client, page.url)
+    assert state == "hit"
+    for header in (
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Cross-Origin-Resource-Policy",
+    ):
+        assert cached.get(header) and cached[header] == fresh[header], header
