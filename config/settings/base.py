@@ -330,7 +330,6 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
     "search.middleware.SearchHitMiddleware",
 )
-LOGIN_URL = "/admin/login/"
 
 # --- interest register ---
 # How long an entry is kept without its owner confirming it again; the daily

@@ -64,17 +64,21 @@ def focus_group_register_picture(focus_group_page, prefix="focus-group"):
     shown until someone has registered."""
     from pagecache import tags
     from registry.models import InterestRegisterPage, RegisterEntry
-    from registry.stats import picture_for_entries
+    from registry.stats import cached_picture, picture_for_entries
 
     # The cached focus group page is refreshed whenever any register's entries change.
     tags.add("registers")
-    registers = (
-        InterestRegisterPage.objects.live()
-        .descendant_of(focus_group_page)
-        .filter(show_public_picture=True)
-        .values("pk")
-    )
-    picture = picture_for_entries(RegisterEntry.objects.filter(page__in=registers))
+
+    def compute():
+        registers = (
+            InterestRegisterPage.objects.live()
+            .descendant_of(focus_group_page)
+            .filter(show_public_picture=True)
+            .values("pk")
+        )
+        return picture_for_entries(RegisterEntry.objects.filter(page__in=registers))
+
+    picture = cached_picture(f"group:{focus_group_page.pk}", compute)
     if not picture["total"]:
         return {"picture": None}
     return {"picture": picture, "prefix": prefix, "heading_level": 2}
