@@ -483,7 +483,15 @@ def production_env(workdir, **extra):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "PAGE_CACHE", "MEDIA_ROOT"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "SQLITE_PATH",
+            "REDIS_URL",
+            "PAGE_CACHE",
+            "MEDIA_ROOT",
+            "STATIC_ROOT",
+        }
         and not k.startswith(("AWS_", "FRONTEND_CACHE_"))
     }
     env.update(
@@ -494,6 +502,7 @@ def production_env(workdir, **extra):
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
         MEDIA_ROOT=str(Path(workdir) / "media"),
+        STATIC_ROOT=str(Path(workdir) / "static"),
         SQLITE_PATH=str(Path(workdir) / "bench.sqlite3"),
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
@@ -711,20 +720,31 @@ def prepare_database(env):
     manage(env, "load_demo_content")
 
 
-def static_url():
-    manifest = json.loads((ROOT / "static_collected" / "staticfiles.json").read_text())
+def static_url(env):
+    manifest = json.loads((Path(env["STATIC_ROOT"]) / "staticfiles.json").read_text())
     return "/static/" + manifest["paths"][STATIC_NAME]
 
 
-def warm(server, paths, rounds=6):
-    """Request each path a few times (both workers) and return the last X-Cache values."""
+def summarise_cache_headers(values):
+    """'hit' or 'miss' when every value agrees, 'hit 3/4' when mixed, 'no header' when absent."""
+    if not values or all(v is None for v in values):
+        return "no header"
+    if len(set(values)) == 1:
+        return values[0]
+    return f"hit {values.count('hit')}/{len(values)}"
+
+
+def warm(server, paths, rounds=8):
+    """Request each path a few times (both workers) and sum up the last four X-Cache values."""
     seen = {}
     for path in paths:
+        values = []
         for _ in range(rounds):
             response = http_get(server.base_url + path)
             if response.status_code != 200:
                 raise RuntimeError(f"{server.name}: {path} answered {response.status_code}")
-        seen[path] = response.headers.get("X-Cache")
+            values.append(response.headers.get("X-Cache"))
+        seen[path] = summarise_cache_headers(values[-4:])
     return seen
 
 
@@ -739,7 +759,7 @@ def throughput(plan, workdir, report):
     servers = [cached, uncached]
     try:
         paths = [path for _, path in PAGES]
-        css = static_url()
+        css = static_url(cached.env)
         cache_seen = warm(cached, [*paths, css])
         uncache_seen = warm(uncached, paths)
         memory_before = {s.name: s.rss_mb() for s in servers}
@@ -753,11 +773,9 @@ def throughput(plan, workdir, report):
         static = measure(cached, css)
         rows = [("static CSS", "file", static, "-")]
         for name, path in PAGES:
-            header = cache_seen[path]
-            rows.append((name, "cached", measure(cached, path), header or "no header"))
+            rows.append((name, "cached", measure(cached, path), cache_seen[path]))
         for name, path in PAGES:
-            header = uncache_seen[path]
-            rows.append((name, "uncached", measure(uncached, path), header or "no header"))
+            rows.append((name, "uncached", measure(uncached, path), uncache_seen[path]))
         memory_after = {s.name: s.rss_mb() for s in servers}
 
         # Memory growth over N requests on the instance that does the real work.
@@ -821,8 +839,8 @@ def throughput(plan, workdir, report):
             continue
         ratio = result.rps / static.rps if static.rps else 0
         skipped = None
-        if header != "hit":
-            skipped = f"X-Cache {header!r}, not 'hit': page cache not active"
+        if not header.startswith("hit"):
+            skipped = f"X-Cache {header!r} after warm-up: page cache not active"
         report.target(
             f"{name} cached: rate vs static",
             f"{ratio:.2f}x",
@@ -851,7 +869,7 @@ def throughput(plan, workdir, report):
                 ms(result.p(95)),
                 f"< {TARGET_UNCACHED_FOCUS_P95_MS} ms",
                 (result.p(95) or 1e9) < TARGET_UNCACHED_FOCUS_P95_MS,
-                "uncached instance answered X-Cache: hit" if header == "hit" else None,
+                "uncached instance answered X-Cache: hit" if "hit" in header else None,
             )
     for name, mode, result, _ in rows:
         if result.errors:

@@ -185,3 +185,10 @@ def test_quick_mode_shortens_every_duration(monkeypatch):
     assert quick.wrk_seconds < full.wrk_seconds
     assert quick.write_seconds < full.write_seconds
     assert quick.memory_requests < full.memory_requests
+
+
+def test_cache_headers_after_warm_up_are_summed_up():
+    assert bench.summarise_cache_headers(["hit", "hit", "hit", "hit"]) == "hit"
+    assert bench.summarise_cache_headers(["miss", "hit", "miss", "hit"]) == "hit 2/4"
+    assert bench.summarise_cache_headers(["miss"] * 4) == "miss"
+    assert bench.summarise_cache_headers([None] * 4) == "no header"
