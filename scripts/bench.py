@@ -30,6 +30,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -544,6 +545,8 @@ class Server:
                 "--forwarded-allow-ips=127.0.0.1",
                 "--log-level",
                 "warning",
+                # e.g. BENCH_GUNICORN_ARGS="--threads 4" to try threaded workers.
+                *shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", "")),
             ],
             cwd=ROOT,
             env=self.env,
