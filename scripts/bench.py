@@ -510,7 +510,9 @@ def production_env(workdir, **extra):
         PYTHONUNBUFFERED="1",
     )
     if os.environ.get("BENCH_REDIS_URL"):
+        # A shared Redis cache; the run's own key prefix keeps earlier runs' pages out.
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+        env["CACHE_KEY_PREFIX"] = f"bcis-bench-{Path(workdir).name}"
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
