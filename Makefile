@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve lint check format browser lock audit clean help
+.PHONY: run test serve lint check format browser bench wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/
 run: $(VENV)/.deps-run
@@ -57,6 +57,22 @@ browser:
 audit: $(VENV)/.deps-test
 	$(BIN)/pip-audit --strict --progress-spinner off --no-deps --disable-pip \
 		-r requirements-test.txt
+
+## bench: the rerunnable benchmark (wrk against gunicorn on loopback); BENCH_QUICK=1 for a smoke run
+bench: $(VENV)/.deps-run wrk
+	$(PY) scripts/bench.py
+
+## wrk: make sure Debian's wrk is installed for the benchmark
+wrk:
+	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get install -y wrk || \
+		( $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk ) )
+
+## lighthouse: Lighthouse scores (mobile) for the home, focus group and register pages
+lighthouse: $(VENV)/.deps-run browser node_modules/.package-lock.json
+	$(PY) scripts/lighthouse.py
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 ## lock: re-pin every dependency after changing pyproject.toml (then commit both files)
 lock:

@@ -1,8 +1,12 @@
 """Response headers for every page: the Content-Security-Policy and the few headers Django's own
 SecurityMiddleware does not set (Permissions-Policy, Cross-Origin-Resource-Policy)."""
 
-from csp.middleware import CSPMiddleware, PolicyParts
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
 from django.conf import settings
+
+PER_RESPONSE_OVERRIDES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt")
 
 
 class SiteCSPMiddleware(CSPMiddleware):
@@ -14,6 +18,30 @@ class SiteCSPMiddleware(CSPMiddleware):
     CONTENT_SECURITY_POLICY_ADMIN instead: sources still limited to this site, inline code
     allowed. Only signed-in editors use those pages.
     """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        # Public pages all share one policy with no nonce: build its header once, not per
+        # response (it is the largest cost of serving a page from the page cache).
+        self.public_header = build_policy()
+        self.has_report_only = bool(getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None))
+        self.admin_prefix = getattr(settings, "CONTENT_SECURITY_POLICY_ADMIN_PREFIX", None) or None
+
+    def process_response(self, request, response):
+        if (
+            self.public_header
+            and not self.has_report_only
+            and not (self.admin_prefix and request.path_info.startswith(self.admin_prefix))
+            and getattr(request, "_csp_nonce", None) is None
+            and not any(hasattr(response, name) for name in PER_RESPONSE_OVERRIDES)
+            and not (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            if HEADER not in response:
+                response[HEADER] = self.public_header
+            # As django-csp does: a nonce asked for after the header is written is an error.
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+            return response
+        return super().process_response(request, response)
 
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only=report_only)

@@ -1,7 +1,7 @@
 """Which changes make which cached pages stale (the tags are described in tags.py)."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.documents import get_document_model
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
@@ -45,11 +45,12 @@ def on_page_moved(sender, instance, parent_page_before, parent_page_after, **kwa
         f"children:{parent_page_after.pk}",
         "menu",
         "search",
+        "restrictions",  # restricted pages' paths change with a move
     )
 
 
 def on_restriction_changed(sender, instance, **kwargs):
-    invalidate_after_commit(f"page:{instance.page_id}", "menu", "search")
+    invalidate_after_commit(f"page:{instance.page_id}", "menu", "search", "restrictions")
 
 
 def on_site_changed(sender, instance, **kwargs):
@@ -60,39 +61,42 @@ def on_document_changed(sender, instance, **kwargs):
     invalidate_after_commit(f"document:{instance.pk}", "search")
 
 
+def on_restriction_groups_changed(sender, **kwargs):
+    invalidate_after_commit("restrictions", "search")
+
+
+def on_settings_changed(sender, instance, **kwargs):
+    invalidate_after_commit("settings")
+
+
 def connect():
+    from wagtail.models import Site
+
+    from home.models import SiteSettings
+
     page_published.connect(on_page_changed, dispatch_uid="pagecache_published")
     page_unpublished.connect(on_page_changed, dispatch_uid="pagecache_unpublished")
     page_slug_changed.connect(on_page_changed, dispatch_uid="pagecache_slug_changed")
     post_delete.connect(on_page_deleted, sender=Page, dispatch_uid="pagecache_page_deleted")
     post_page_move.connect(on_page_moved, dispatch_uid="pagecache_page_moved")
-    for signal in (post_save, post_delete):
-        signal.connect(
-            on_restriction_changed,
-            sender=PageViewRestriction,
-            dispatch_uid=f"pagecache_restriction_{signal is post_save}",
-        )
-        signal.connect(
-            on_document_changed,
-            sender=get_document_model(),
-            dispatch_uid=f"pagecache_document_{signal is post_save}",
-        )
-    from wagtail.models import Site
-
-    from home.models import SiteSettings
-
-    for signal in (post_save, post_delete):
-        signal.connect(
-            on_site_changed, sender=Site, dispatch_uid=f"pagecache_site_{signal is post_save}"
-        )
-
-    for signal in (post_save, post_delete):
-        signal.connect(
-            lambda sender, instance, **kwargs: invalidate_after_commit("settings"),
-            sender=SiteSettings,
-            weak=False,
-            dispatch_uid=f"pagecache_settings_{signal is post_save}",
-        )
+    m2m_changed.connect(
+        on_restriction_groups_changed,
+        sender=PageViewRestriction.groups.through,
+        dispatch_uid="pagecache_restriction_groups",
+    )
+    handlers = [
+        (PageViewRestriction, on_restriction_changed),
+        (get_document_model(), on_document_changed),
+        (Site, on_site_changed),
+        (SiteSettings, on_settings_changed),
+    ]
+    for sender, handler in handlers:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                handler,
+                sender=sender,
+                dispatch_uid=f"pagecache_{sender.__name__}_{signal is post_save}",
+            )
 
 
 connect()

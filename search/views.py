@@ -50,11 +50,32 @@ def failed_restrictions(restrictions, request):
     return [r for r in restrictions if not r.accept_request(request)]
 
 
+def page_restrictions():
+    """Every page privacy setting, kept in the cache until one changes or a page moves."""
+    return tags.remember(
+        "search:page-restrictions",
+        ["restrictions"],
+        lambda: list(PageViewRestriction.objects.select_related("page").prefetch_related("groups")),
+    )
+
+
+def collection_restrictions():
+    """Every collection privacy setting, kept in the cache until one changes."""
+    return tags.remember(
+        "search:collection-restrictions",
+        ["restrictions"],
+        lambda: list(
+            CollectionViewRestriction.objects.select_related("collection").prefetch_related(
+                "groups"
+            )
+        ),
+    )
+
+
 def visible_pages(request, site):
     """Live pages of this site, minus any under a privacy setting this visitor does not pass."""
     pages = Page.objects.live().descendant_of(site.root_page, inclusive=True)
-    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
-    for restriction in failed_restrictions(restrictions, request):
+    for restriction in failed_restrictions(page_restrictions(), request):
         pages = pages.exclude(path__startswith=restriction.page.path)
     return pages
 
@@ -62,11 +83,8 @@ def visible_pages(request, site):
 def visible_documents(request):
     """Documents outside any private collection this visitor does not pass."""
     Document = get_document_model()
-    restrictions = CollectionViewRestriction.objects.select_related("collection").prefetch_related(
-        "groups"
-    )
     hidden = Q()
-    for restriction in failed_restrictions(restrictions, request):
+    for restriction in failed_restrictions(collection_restrictions(), request):
         hidden |= Q(path__startswith=restriction.collection.path)
     documents = Document.objects.all()
     if hidden:

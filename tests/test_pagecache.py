@@ -347,3 +347,30 @@ def test_a_cached_page_carries_the_same_security_headers_as_a_fresh_one(client, 
         "Cross-Origin-Resource-Policy",
     ):
         assert cached.get(header) and cached[header] == fresh[header], header
+
+
+def test_search_page_on_the_demo_site_stays_within_ten_queries(client, demo_site, settings):
+    """The demo has members-only pages and a private collection: their privacy settings are
+    read from the cache, not the database, on every search."""
+    settings.PAGE_CACHE_ENABLED = False
+    settings.SEARCH_HITS_FLUSH_SECONDS = 3600
+    url = "/search/?query=thrombectomy"
+    client.get(url)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_search_counts_are_written_in_batches_not_on_every_request(client, demo_site, settings):
+    from wagtail.contrib.search_promotions.models import Query
+
+    from search.middleware import flush_hits
+
+    settings.SEARCH_HITS_FLUSH_SECONDS = 3600
+    flush_hits()
+    for _ in range(3):
+        client.get("/search/?query=esmint")
+    assert Query.objects.filter(query_string="esmint").count() == 0  # still in memory
+    flush_hits()
+    assert Query.get("esmint").hits == 3

@@ -322,6 +322,9 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
 
 # --- search ---
+# Search counts for the "Search terms" report are written at most this often (see
+# search/middleware.py); tests write them at once.
+SEARCH_HITS_FLUSH_SECONDS = int(os.environ.get("SEARCH_HITS_FLUSH_SECONDS", 60))
 # Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
 # Counts searches for the admin's "Search terms" report; outside the page cache, so that searches

@@ -18,6 +18,7 @@ WHITENOISE_USE_FINDERS = True
 # The page cache is switched on by the tests that are about it (tests/test_pagecache.py); the
 # rest see every change at once, as the invalidation runs only after a real commit.
 PAGE_CACHE_ENABLED = False
+SEARCH_HITS_FLUSH_SECONDS = 0
 
 # --- interest register ---
 # SQLite tests use a database file rather than memory, so that the live server's threads
