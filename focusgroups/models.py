@@ -73,7 +73,7 @@ class FocusGroupPage(RoutablePageMixin, Page):
     """One focus group: its case, aims, progress, members, papers and opportunities."""
 
     parent_page_types = ["focusgroups.FocusGroupIndexPage"]
-    subpage_types = ["home.StandardPage"]
+    subpage_types = ["home.StandardPage", "registry.InterestRegisterPage"]
 
     summary = models.TextField(
         max_length=400,

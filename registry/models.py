@@ -1,1 +1,470 @@
-"""The interest register: page, entries and their admin arrive with the register issue."""
+"""The interest register: the form page editors place under a focus group, its entries and
+the log of every export of personal data.
+
+What the register counts and exports (name, GMC number, role, region, intention, consents...)
+lives in real columns on RegisterEntry. Questions editors add with the form builder are
+answered into RegisterEntry.extra_answers, keyed by the question's stable clean name.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    PageChooserPanel,
+    TabbedInterface,
+)
+from wagtail.contrib.forms.models import AbstractForm, AbstractFormField
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField
+from wagtail.search import index
+
+from registry.choices import (
+    EXPERIENCE_CHOICES,
+    INTENTION_CHOICES,
+    REGION_CHOICES,
+    ROLE_CHOICES,
+)
+
+RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
+
+# The question types editors can add. Hidden fields, date-times and multiple-select boxes
+# are left out: every extra question must be visible and easy to answer on a phone.
+EXTRA_FIELD_CHOICES = [
+    ("singleline", "Single line text"),
+    ("multiline", "Several lines of text"),
+    ("email", "Email address"),
+    ("number", "Number"),
+    ("url", "Web address"),
+    ("checkbox", "One tick box (yes or no)"),
+    ("checkboxes", "Tick boxes (choose any)"),
+    ("radio", "Radio buttons (choose one)"),
+    ("dropdown", "Drop-down list (choose one)"),
+    ("date", "Date"),
+]
+
+
+def split_addresses(value):
+    """'a@x.org, b@y.org' or one address per line -> ['a@x.org', 'b@y.org']."""
+    return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
+
+
+def validate_addresses(value):
+    for address in split_addresses(value):
+        try:
+            validate_email(address)
+        except ValidationError as error:
+            raise ValidationError(f"'{address}' is not a valid email address.") from error
+
+
+class InterestRegisterPage(RoutablePageMixin, AbstractForm):
+    """A register where clinicians record their interest and their plans to seek training."""
+
+    template = "registry/interest_register_page.html"
+    parent_page_types = ["focusgroups.FocusGroupPage"]
+    subpage_types = []
+
+    introduction = RichTextField(
+        features=RICH_TEXT_FEATURES,
+        help_text=(
+            "Shown above the form: who should register, what the register is for and what "
+            "happens to the answers."
+        ),
+    )
+    thank_you_text = RichTextField(
+        features=RICH_TEXT_FEATURES,
+        help_text=(
+            "Shown after someone sends the form. Say what happens next, for example that a "
+            "confirmation email is on its way."
+        ),
+    )
+    privacy_notice_text = RichTextField(
+        blank=True,
+        features=RICH_TEXT_FEATURES,
+        help_text=(
+            "The privacy notice shown on the form, next to the consent tick boxes. Leave empty "
+            "if you link to a privacy notice page below instead (one of the two is needed)."
+        ),
+    )
+    privacy_notice_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A page holding the full privacy notice, linked from the form. Optional.",
+    )
+    privacy_notice_version = models.CharField(
+        max_length=40,
+        default="1",
+        help_text=(
+            "A short label for the current privacy notice, such as '1' or 'November 2026'. "
+            "Change it whenever you change the notice: each entry records the version the "
+            "person agreed to."
+        ),
+    )
+    staff_notification_addresses = models.TextField(
+        blank=True,
+        max_length=1000,
+        validators=[validate_addresses],
+        help_text=(
+            "Staff email addresses told about each new entry, separated by commas or one per "
+            "line. Leave empty to send no notifications."
+        ),
+    )
+    opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Optional. The register accepts entries from this moment (UK time).",
+    )
+    closes_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Optional. The register stops accepting entries at this moment (UK time).",
+    )
+    closed_text = models.TextField(
+        blank=True,
+        max_length=600,
+        help_text=(
+            "Optional. Shown instead of the form while the register is closed. If empty, the "
+            "page says the register is closed and gives the opening date if there is one."
+        ),
+    )
+    show_public_picture = models.BooleanField(
+        default=True,
+        help_text=(
+            "Show how many people have registered, by region and by training intention, on "
+            "this page and on the focus group page. Counts under 5 are never shown exactly."
+        ),
+    )
+
+    content_panels = AbstractForm.content_panels + [
+        FieldPanel("introduction"),
+        FieldPanel("thank_you_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("privacy_notice_text"),
+                PageChooserPanel("privacy_notice_page"),
+                FieldPanel("privacy_notice_version"),
+            ],
+            heading="Privacy notice",
+        ),
+        FieldPanel("show_public_picture"),
+    ]
+    question_panels = [
+        InlinePanel(
+            "form_fields",
+            label="Question",
+            heading="Further questions",
+            help_text=(
+                "The form always asks the core questions (name, email, GMC number, role, "
+                "hospital, region, experience, training intention, comments and consent). "
+                "Add any further questions here; answers appear in the admin and in exports."
+            ),
+        ),
+    ]
+    settings_tab_panels = [
+        FieldPanel("staff_notification_addresses"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
+                FieldPanel("closed_text"),
+            ],
+            heading="Opening and closing",
+        ),
+    ]
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading="Content"),
+            ObjectList(question_panels, heading="Further questions"),
+            ObjectList(settings_tab_panels, heading="Notifications and dates"),
+            ObjectList(AbstractForm.promote_panels, heading="Promote"),
+            ObjectList(AbstractForm.settings_panels, heading="Settings"),
+        ]
+    )
+
+    search_fields = AbstractForm.search_fields + [index.SearchField("introduction")]
+
+    preview_modes = [("form", "Form"), ("thank_you", "Thank-you page"), ("closed", "Closed")]
+
+    class Meta:
+        verbose_name = "interest register page"
+
+    def clean(self):
+        super().clean()
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "The closing time must be after the opening time."})
+        if not self.privacy_notice_text and not self.privacy_notice_page_id:
+            raise ValidationError(
+                {"privacy_notice_text": "Write a privacy notice here or choose a page holding it."}
+            )
+
+    # --- state -------------------------------------------------------------------------
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        if self.opens_at and now < self.opens_at:
+            return False
+        return not (self.closes_at and now >= self.closes_at)
+
+    def not_yet_open(self, now=None):
+        return bool(self.opens_at and (now or timezone.now()) < self.opens_at)
+
+    def get_staff_addresses(self):
+        return split_addresses(self.staff_notification_addresses)
+
+    def consent_version(self):
+        from registry.choices import CONSENT_WORDING_VERSION
+
+        return f"{CONSENT_WORDING_VERSION}; privacy notice {self.privacy_notice_version}"[:100]
+
+    # --- the form ----------------------------------------------------------------------
+    def get_form_class(self):
+        from registry.forms import build_register_form_class
+
+        return build_register_form_class(self.get_form_fields())
+
+    def get_update_form_class(self):
+        from registry.forms import build_register_form_class
+
+        return build_register_form_class(self.get_form_fields(), update=True)
+
+    def extra_questions(self):
+        """(clean name, label) of the questions editors added, in their order."""
+        return [
+            (field.clean_name or field.get_field_clean_name(), field.label)
+            for field in self.get_form_fields()
+        ]
+
+    # --- views -------------------------------------------------------------------------
+    @path("")
+    def form_view(self, request):
+        from registry import views
+
+        return views.register(self, request)
+
+    @path("thank-you/")
+    def thank_you_view(self, request):
+        from registry import views
+
+        return views.thank_you(self, request)
+
+    @path("manage/<str:token>/")
+    def manage_view(self, request, token):
+        from registry import views
+
+        return views.manage(self, request, token)
+
+    @path("manage/<str:token>/withdraw/")
+    def withdraw_view(self, request, token):
+        from registry import views
+
+        return views.withdraw(self, request, token)
+
+    def serve_preview(self, request, mode_name):
+        from registry import views
+
+        return views.preview(self, request, mode_name)
+
+    def get_picture(self):
+        """The public counts for this register (one query), or None if hidden."""
+        if not self.show_public_picture:
+            return None
+        from pagecache import tags
+        from registry.stats import picture_for_entries
+
+        tags.add(f"register:{self.pk}")
+
+        return picture_for_entries(RegisterEntry.objects.filter(page=self))
+
+
+class RegisterFormField(AbstractFormField):
+    """A further question an editor adds to one register page."""
+
+    page = ParentalKey(InterestRegisterPage, on_delete=models.CASCADE, related_name="form_fields")
+    label = models.CharField(
+        verbose_name="question",
+        max_length=255,
+        help_text="The question as people read it, e.g. 'Does your hospital have a stroke unit?'",
+    )
+    required = models.BooleanField(
+        verbose_name="answer required",
+        default=True,
+        help_text="Tick if people must answer this question before the form is accepted.",
+    )
+    choices = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "For tick boxes, radio buttons and drop-down lists only: the possible answers, "
+            "one per line."
+        ),
+    )
+    default_value = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="Optional. An answer filled in in advance, which people can change.",
+    )
+    field_type = models.CharField(
+        verbose_name="question type",
+        max_length=16,
+        choices=EXTRA_FIELD_CHOICES,
+        help_text="How people answer: text, a number, tick boxes, a choice from a list...",
+    )
+    field_type.required_on_save = True
+    help_text = models.CharField(
+        verbose_name="hint",
+        max_length=255,
+        help_text=(
+            "A short hint shown under the question, such as what to include or an example. "
+            "Every question needs one."
+        ),
+    )
+
+    panels = [
+        FieldPanel("label"),
+        FieldPanel("help_text"),
+        FieldPanel("required"),
+        FieldPanel("field_type", classname="formbuilder-type", required_on_save=True),
+        FieldPanel("choices", classname="formbuilder-choices"),
+        FieldPanel("default_value", classname="formbuilder-default"),
+    ]
+
+
+class RegisterEntry(models.Model):
+    """One person's entry on one register. Unique per register and (lower-cased) email."""
+
+    page = models.ForeignKey(
+        InterestRegisterPage,
+        on_delete=models.CASCADE,
+        related_name="entries",
+        verbose_name="register",
+        help_text="The register this entry belongs to.",
+    )
+    public_id = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Identifies the entry in the registrant's signed update link.",
+    )
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254, help_text="Stored in lower case.")
+    gmc_number = models.CharField("GMC number", max_length=7)
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+    role_other = models.CharField("role (if other)", max_length=200, blank=True)
+    hospital = models.CharField("hospital or trust", max_length=200)
+    region = models.CharField(max_length=30, choices=REGION_CHOICES)
+    experience = models.CharField(max_length=30, choices=EXPERIENCE_CHOICES)
+    experience_details = models.TextField("experience details", max_length=2000, blank=True)
+    training_intention = models.CharField(max_length=30, choices=INTENTION_CHOICES)
+    comments = models.TextField(max_length=2000, blank=True)
+    extra_answers = models.JSONField(
+        default=dict, blank=True, help_text="Answers to the questions editors added."
+    )
+
+    consent_privacy_at = models.DateTimeField("agreed to the privacy notice at")
+    consent_contact_at = models.DateTimeField(
+        "agreed to contact about training at", null=True, blank=True
+    )
+    consent_share_at = models.DateTimeField(
+        "agreed to sharing with the NHS England programme at", null=True, blank=True
+    )
+    consent_wording_version = models.CharField(
+        "consent wording version",
+        max_length=100,
+        help_text="The version of the consent statements and privacy notice agreed to.",
+    )
+
+    created_at = models.DateTimeField("registered", default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField("last updated", default=timezone.now)
+    confirmed_at = models.DateTimeField(
+        "last confirmed",
+        default=timezone.now,
+        db_index=True,
+        help_text="When the registrant last sent, updated or confirmed the entry.",
+    )
+    reconfirmation_sent_at = models.DateTimeField(
+        "re-confirmation requested at", null=True, blank=True
+    )
+    email_problem = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when an email about this entry could not be sent.",
+    )
+
+    class Meta:
+        verbose_name = "register entry"
+        verbose_name_plural = "register entries"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "email"], name="registry_one_entry_per_email")
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.hospital})"
+
+    @property
+    def role_display(self):
+        if self.role == "other" and self.role_other:
+            return f"Other: {self.role_other}"
+        return self.get_role_display()
+
+    def extra_answer_rows(self, questions=None):
+        """[(label, answer text)] for the page's questions, then any answer to a removed one."""
+        questions = questions if questions is not None else self.page.extra_questions()
+        answers = dict(self.extra_answers or {})
+        rows = []
+        for key, label in questions:
+            rows.append((label, format_answer(answers.pop(key, ""))))
+        for key, value in answers.items():
+            rows.append((f"{key} (question since removed)", format_answer(value)))
+        return rows
+
+
+def format_answer(value):
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+class ExportLog(models.Model):
+    """A record of one download of register entries: who, when, which filter, how many rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The account that downloaded the file.",
+    )
+    username = models.CharField(
+        max_length=150, help_text="The account's username, kept if the account is deleted."
+    )
+    exported_at = models.DateTimeField(default=timezone.now, db_index=True)
+    export_format = models.CharField("format", max_length=10)
+    filters = models.TextField(
+        blank=True, help_text="The filters and search in force, as shown in the address bar."
+    )
+    row_count = models.PositiveIntegerField("rows")
+
+    class Meta:
+        verbose_name = "export log entry"
+        verbose_name_plural = "export log"
+        ordering = ["-exported_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.username} exported {self.row_count} rows ({self.export_format})"

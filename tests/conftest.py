@@ -126,3 +126,65 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- interest register ---
+
+
+@pytest.fixture
+def make_register(make_focus_group):
+    """Build a published interest register page under a focus group, with one further
+    question (radio buttons) unless `questions=[]` is passed."""
+    from registry.models import InterestRegisterPage, RegisterFormField
+
+    def _make(slug="register", group=None, questions=None, **fields):
+        group = group or make_focus_group(slug="stroke-thrombectomy", n=0)
+        page = InterestRegisterPage(
+            title=fields.pop("title", "Stroke thrombectomy interest register"),
+            slug=slug,
+            introduction=fields.pop("introduction", "<p>Tell us about your interest.</p>"),
+            thank_you_text=fields.pop("thank_you_text", "<p>Thanks for registering.</p>"),
+            privacy_notice_text=fields.pop("privacy_notice_text", "<p>We keep your details.</p>"),
+            staff_notification_addresses=fields.pop(
+                "staff_notification_addresses", "register@bcis.example, chair@bcis.example"
+            ),
+            **fields,
+        )
+        if questions is None:
+            questions = [
+                RegisterFormField(
+                    label="Stroke unit on site?",
+                    help_text="At your main hospital.",
+                    field_type="radio",
+                    choices="Yes\nNo",
+                    required=False,
+                )
+            ]
+        page.form_fields = questions
+        group.add_child(instance=page)
+        page.save_revision().publish()
+        return InterestRegisterPage.objects.get(pk=page.pk)
+
+    return _make
+
+
+def register_post_data(**overrides):
+    """A complete, valid set of answers to the register form."""
+    data = {
+        "full_name": "Alex Example",
+        "email": "Alex.Example@NHS.example",
+        "gmc_number": "1234567",
+        "role": "consultant",
+        "role_other": "",
+        "hospital": "Royal Test Infirmary",
+        "region": "london",
+        "experience": "carotid_stenting",
+        "experience_details": "Twenty carotid stents.",
+        "training_intention": "within_12_months",
+        "comments": "",
+        "consent_privacy": "on",
+        "consent_contact": "on",
+        "website": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

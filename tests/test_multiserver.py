@@ -177,13 +177,13 @@ def test_a_publish_through_one_server_is_served_by_the_other_at_once(cluster):
     editor = sign_in(server_a)
     listing = editor.get(server_a + "/admin/pages/search/?q=Stroke+Thrombectomy")
     assert listing.status_code == 200
-    page_id = (
-        BeautifulSoup(listing.text, "html.parser")
-        .find("a", href=lambda h: h and h.startswith("/admin/pages/") and h.endswith("/edit/"))[
-            "href"
-        ]
-        .split("/")[3]
+    # The focus group's own edit link: its register and other child pages match the search too.
+    edit_links = BeautifulSoup(listing.text, "html.parser").find_all(
+        "a", href=lambda h: h and h.startswith("/admin/pages/") and h.endswith("/edit/")
     )
+    page_id = next(
+        a["href"] for a in edit_links if a.get_text(" ", strip=True) == "Stroke Thrombectomy"
+    ).split("/")[3]
     edit_url = f"{server_a}/admin/pages/{page_id}/edit/"
     data = [
         (name, "Published through server A." if name == "summary" else value)

@@ -333,3 +333,17 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
     "search.middleware.SearchHitMiddleware",
 )
+
+# --- interest register ---
+# How long an entry is kept without its owner confirming it again; the daily
+# `manage.py registry_retention` emails a re-confirmation link this many days before deleting.
+REGISTRY_RETENTION_MONTHS = int(os.environ.get("REGISTRY_RETENTION_MONTHS", 24))
+REGISTRY_RECONFIRM_NOTICE_DAYS = int(os.environ.get("REGISTRY_RECONFIRM_NOTICE_DAYS", 21))
+# Signed update/withdraw links in registrants' emails stop working after this many days.
+REGISTRY_LINK_MAX_AGE_DAYS = int(os.environ.get("REGISTRY_LINK_MAX_AGE_DAYS", 30))
+# Posts to a register page allowed per address per window (seconds); the next one gets 429.
+REGISTRY_RATE_LIMIT = 10
+REGISTRY_RATE_WINDOW = 60
+# Behind a proxy that sets it, the request header holding the client's address, such as
+# HTTP_X_FORWARDED_FOR; empty means REMOTE_ADDR.
+REGISTRY_CLIENT_IP_HEADER = os.environ.get("REGISTRY_CLIENT_IP_HEADER", "")

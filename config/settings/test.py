@@ -19,3 +19,10 @@ WHITENOISE_USE_FINDERS = True
 # rest see every change at once, as the invalidation runs only after a real commit.
 PAGE_CACHE_ENABLED = False
 SEARCH_HITS_FLUSH_SECONDS = 0
+
+# --- interest register ---
+# SQLite tests use a database file rather than memory, so that the live server's threads
+# each get their own connection and concurrent posts really run concurrently (WAL mode).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}

@@ -118,6 +118,7 @@ class Command(BaseCommand):
             index = self.ensure_index_page(home)
             self.ensure_focus_group(index)
             self.ensure_members_only_content()
+            self.ensure_interest_register()
 
     def say(self, message):
         self.stdout.write(message)
@@ -363,3 +364,93 @@ class Command(BaseCommand):
             "Created the members-only page at "
             f"/focus-groups/stroke-thrombectomy/{self.MEMBERS_PAGE_SLUG}/."
         )
+
+    def ensure_interest_register(self):
+        """The interest register under the Stroke Thrombectomy group, a short privacy notice
+        page, and the group's call to action pointing at the register (only if empty)."""
+        from home.models import StandardPage
+        from registry.models import InterestRegisterPage, RegisterFormField
+
+        group = FocusGroupPage.objects.filter(slug="stroke-thrombectomy").first()
+        if group is None:
+            return
+        notice = StandardPage.objects.child_of(group).filter(slug="register-privacy").first()
+        if notice is None:
+            notice = StandardPage(
+                title="Interest register privacy notice",
+                slug="register-privacy",
+                introduction=(
+                    "How the society uses the details you give on the stroke thrombectomy "
+                    "interest register."
+                ),
+                body=[("paragraph", REGISTER_PRIVACY_BODY)],
+            )
+            group.add_child(instance=notice)
+            notice.save_revision().publish()
+            self.say("Created the register privacy notice page.")
+        register = InterestRegisterPage.objects.child_of(group).first()
+        if register is None:
+            register = InterestRegisterPage(
+                title="Stroke thrombectomy interest register",
+                slug="register",
+                introduction=REGISTER_INTRODUCTION,
+                thank_you_text=(
+                    "<p>Thank you for joining the register. Your answers help the focus group "
+                    "show where training and operators are needed.</p>"
+                ),
+                privacy_notice_text=REGISTER_PRIVACY_SUMMARY,
+                privacy_notice_page=notice,
+                privacy_notice_version="1 (November 2026)",
+                search_description=(
+                    "Interventional cardiologists: record your interest in stroke thrombectomy "
+                    "and your plans to seek training."
+                ),
+            )
+            register.form_fields = [
+                RegisterFormField(
+                    label="Does your hospital have an on-site stroke unit?",
+                    help_text="Choose the answer that fits your main hospital.",
+                    field_type="radio",
+                    choices="Yes\nNo\nNot sure",
+                    required=False,
+                )
+            ]
+            group.add_child(instance=register)
+            register.save_revision().publish()
+            self.say(
+                "Created the interest register at /focus-groups/stroke-thrombectomy/register/."
+            )
+        if group.call_to_action_page_id is None:
+            group.call_to_action_page = register
+            group.save_revision().publish()
+            self.say("Pointed the focus group's call to action at the register.")
+
+
+REGISTER_INTRODUCTION = (
+    "<p>Launched at ACI, this register lets interventional cardiologists record their "
+    "interest in delivering mechanical thrombectomy for stroke, and their plans to seek "
+    "training, so that the opportunities needed are clear to every stakeholder.</p>"
+    "<p>It takes about five minutes. Only the society's register managers see your details; "
+    "the public sees only totals by region and by training intention.</p>"
+)
+REGISTER_PRIVACY_SUMMARY = (
+    "<p>The British Cardiovascular Interventional Society keeps your answers to plan training "
+    "and to make the case for thrombectomy services. Only the society's register managers can "
+    "see your details. We ask you to confirm your entry every two years and delete it if you "
+    "do not. You can update or withdraw your entry at any time with the link we email you.</p>"
+)
+REGISTER_PRIVACY_BODY = (
+    "<p>This notice explains how the British Cardiovascular Interventional Society (BCIS) "
+    "uses the details you give on the stroke thrombectomy interest register.</p>"
+    "<p><b>What we keep:</b> your name, email address, GMC number, role, hospital, region, "
+    "experience, training intention, comments and the consents you give.</p>"
+    "<p><b>Why:</b> to understand where interventional cardiologists want to help deliver "
+    "thrombectomy and to plan training with national partners. Public pages show only "
+    "totals, and never a number under five.</p>"
+    "<p><b>Sharing:</b> only if you tick the box to share your details with the NHS England "
+    "thrombectomy programme.</p>"
+    "<p><b>How long:</b> while you keep confirming your entry; we ask every two years and "
+    "delete entries that are not confirmed.</p>"
+    "<p><b>Your rights:</b> use the link in your confirmation email to see, change or "
+    "delete your entry at any time.</p>"
+)

@@ -1,0 +1,39 @@
+"""A per-address limit on posts to the register, kept in the cache.
+
+The first REGISTRY_RATE_LIMIT posts from one address within REGISTRY_RATE_WINDOW seconds go
+through; the next is answered with a "too many attempts" page (status 429) until the window
+that began with the first post has passed. With several server processes the cache must be
+shared between them (Redis or the database cache) for the limit to hold across processes.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_address(request):
+    """REMOTE_ADDR, or the header named by REGISTRY_CLIENT_IP_HEADER behind a trusted proxy."""
+    header = getattr(settings, "REGISTRY_CLIENT_IP_HEADER", "")
+    if header:
+        value = request.META.get(header, "")
+        if value:
+            # X-Forwarded-For: the proxy appends the address it saw last.
+            return value.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def too_many_attempts(request):
+    """Count this post against its address; True if the address is over the limit."""
+    limit = settings.REGISTRY_RATE_LIMIT
+    window = settings.REGISTRY_RATE_WINDOW
+    digest = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+    key = f"registry:posts:{digest}"
+    if cache.add(key, 1, timeout=window):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        count = 1
+    return count > limit

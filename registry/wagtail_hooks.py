@@ -1,0 +1,347 @@
+"""Everything the register adds to the Wagtail admin: the "Interest register" menu (entries
+and the export log, through wagtail-modeladmin), the dashboard panel, and keeping register
+pages out of Wagtail's generic "Forms" area so that personal data is only ever shown to
+register managers.
+
+Access: the "Register managers" group (created by a data migration) holds the permissions
+to view and delete entries and to view the export log. Anyone else, editors included, sees
+no register menu and gets 403 from its addresses.
+"""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib.admin import SimpleListFilter
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
+from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.views import IndexView, InspectView
+
+from registry.models import ExportLog, InterestRegisterPage, RegisterEntry
+from registry.spreadsheet import neutralise
+
+VIEW_ENTRIES = "registry.view_registerentry"
+
+
+class EntryPermissionHelper(PermissionHelper):
+    """Entries are read and deleted, never created or edited by staff: what a registrant
+    agreed to stays exactly as they sent it."""
+
+    def user_can_list(self, user):
+        return user.has_perm(VIEW_ENTRIES)
+
+    def user_can_inspect_obj(self, user, obj):
+        return user.has_perm(VIEW_ENTRIES)
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return user.has_perm(VIEW_ENTRIES) and user.has_perm("registry.delete_registerentry")
+
+
+class ExportLogPermissionHelper(PermissionHelper):
+    def user_can_list(self, user):
+        return user.has_perm("registry.view_exportlog")
+
+    def user_can_inspect_obj(self, user, obj):
+        return False
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+CORE_EXPORT = [
+    ("created_at", "Registered"),
+    ("page", "Register"),
+    ("full_name", "Full name"),
+    ("email", "Email"),
+    ("gmc_number", "GMC number"),
+    ("get_role_display", "Role"),
+    ("role_other", "Role (if other)"),
+    ("hospital", "Hospital or trust"),
+    ("get_region_display", "Region"),
+    ("get_experience_display", "Experience"),
+    ("experience_details", "Experience details"),
+    ("get_training_intention_display", "Training intention"),
+    ("comments", "Comments"),
+    ("consent_privacy_at", "Agreed to privacy notice"),
+    ("consent_contact_at", "Agreed to contact about training"),
+    ("consent_share_at", "Agreed to sharing with NHS England programme"),
+    ("consent_wording_version", "Consent wording version"),
+    ("confirmed_at", "Last confirmed"),
+]
+EXTRA_PREFIX = "extra:"
+
+
+class EntryIndexView(IndexView):
+    """The entries list. Its CSV and XLSX downloads hold the filtered list, one column per
+    further question, with every text value made safe for spreadsheets; each download is
+    written to the export log."""
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        queryset = queryset.select_related("page")
+        rows = list(queryset)
+        questions = {}
+        for page_id in sorted({entry.page_id for entry in rows}):
+            page = next(entry.page for entry in rows if entry.page_id == page_id)
+            for key, label in page.extra_questions():
+                questions.setdefault(key, label)
+        for entry in rows:
+            for key in entry.extra_answers or {}:
+                questions.setdefault(key, key)
+        self.list_export = [name for name, _ in CORE_EXPORT] + [
+            f"{EXTRA_PREFIX}{key}" for key in questions
+        ]
+        self.export_headings = dict(CORE_EXPORT)
+        self.export_headings.update({f"{EXTRA_PREFIX}{k}": v for k, v in questions.items()})
+        ExportLog.objects.create(
+            user=self.request.user,
+            username=self.request.user.get_username(),
+            export_format=spreadsheet_format,
+            filters=describe_filters(self.request.GET),
+            row_count=len(rows),
+        )
+        return super().as_spreadsheet(rows, spreadsheet_format)
+
+    def get_heading(self, queryset, field):
+        return self.export_headings.get(field, field)
+
+    def to_row_dict(self, item):
+        row = {}
+        for field in self.list_export:
+            if field.startswith(EXTRA_PREFIX):
+                from registry.models import format_answer
+
+                value = format_answer((item.extra_answers or {}).get(field[len(EXTRA_PREFIX) :]))
+            else:
+                value = getattr(item, field)
+                value = value() if callable(value) else value
+                if value is None:
+                    value = ""
+                elif field == "page":
+                    value = value.title
+            row[field] = value
+        return row
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        return neutralise(value)
+
+
+IGNORED_PARAMS = {"export", "o", "ot", "p"}
+
+
+def describe_filters(querydict):
+    """The filters and search behind an export in words, e.g. 'Region: Wales; Search: barts',
+    followed by the exact query string so that the same list can be opened again."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    params = [(k, v) for k, values in querydict.lists() for v in values if k not in IGNORED_PARAMS]
+    if not params:
+        return "All entries (no filter or search)"
+    words = []
+    for key, value in params:
+        if key == "q":
+            words.append(f"Search: {value}")
+            continue
+        if key == "register":
+            title = InterestRegisterPage.objects.filter(pk=value if value.isdigit() else None)
+            words.append(f"Register: {title.values_list('title', flat=True).first() or value}")
+            continue
+        name, _, lookup = key.partition("__")
+        try:
+            field = RegisterEntry._meta.get_field(name)
+        except FieldDoesNotExist:
+            words.append(f"{key}={value}")
+            continue
+        label = str(field.verbose_name).capitalize()
+        shown = dict(field.choices or []).get(value, value)
+        prefix = {"gte": " from", "lt": " before"}.get(lookup, "")
+        words.append(f"{label}{prefix}: {shown}")
+    return "; ".join(words) + f" ({urlencode(params)})"
+
+
+class EntryInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["extra_answers"] = self.instance.extra_answer_rows()
+        return context
+
+
+class RegisterFilter(SimpleListFilter):
+    """Filter by register page (Django's related-field filter needs django.contrib.admin)."""
+
+    title = "register"
+    parameter_name = "register"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(pk), title)
+            for pk, title in InterestRegisterPage.objects.values_list("pk", "title")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(page_id=int(value))
+        return queryset
+
+
+def forbidden(request):
+    """A real 403 page. (Wagtail turns a raised PermissionDenied into a redirect to the
+    dashboard; people without the permission should get a plain refusal instead.)"""
+    return TemplateResponse(request, "registry/admin/forbidden.html", status=403)
+
+
+class GuardedModelAdmin(ModelAdmin):
+    """Checks permission before any view runs: without it, every address answers 403."""
+
+    def allowed(self, request):
+        return self.permission_helper.user_can_list(request.user)
+
+    def index_view(self, request):
+        return super().index_view(request) if self.allowed(request) else forbidden(request)
+
+    def inspect_view(self, request, instance_pk):
+        if not self.allowed(request):
+            return forbidden(request)
+        return super().inspect_view(request, instance_pk)
+
+    def delete_view(self, request, instance_pk):
+        if not self.allowed(request):
+            return forbidden(request)
+        return super().delete_view(request, instance_pk)
+
+    def history_view(self, request, instance_pk):
+        if not self.allowed(request):
+            return forbidden(request)
+        return super().history_view(request, instance_pk)
+
+    def create_view(self, request):
+        return forbidden(request)
+
+    def edit_view(self, request, instance_pk):
+        return forbidden(request)
+
+
+class RegisterEntryAdmin(GuardedModelAdmin):
+    model = RegisterEntry
+    menu_label = "Entries"
+    menu_icon = "list-ul"
+    permission_helper_class = EntryPermissionHelper
+    index_view_class = EntryIndexView
+    inspect_view_class = EntryInspectView
+    inspect_view_enabled = True
+    inspect_template_name = "registry/admin/inspect_entry.html"
+    list_display = (
+        "full_name",
+        "hospital",
+        "region",
+        "role",
+        "training_intention",
+        "created_at",
+    )
+    list_filter = ("region", "role", "training_intention", "created_at", RegisterFilter)
+    search_fields = ("full_name", "email", "hospital")
+    list_export = [name for name, _ in CORE_EXPORT]
+    export_filename = "register-entries"
+    list_per_page = 50
+    inspect_view_fields = [
+        "page",
+        "full_name",
+        "email",
+        "gmc_number",
+        "role",
+        "role_other",
+        "hospital",
+        "region",
+        "experience",
+        "experience_details",
+        "training_intention",
+        "comments",
+        "consent_privacy_at",
+        "consent_contact_at",
+        "consent_share_at",
+        "consent_wording_version",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        "reconfirmation_sent_at",
+        "email_problem",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("page")
+
+
+class ExportLogAdmin(GuardedModelAdmin):
+    model = ExportLog
+    menu_label = "Export log"
+    menu_icon = "history"
+    permission_helper_class = ExportLogPermissionHelper
+    list_display = ("exported_at", "username", "export_format", "row_count", "filters")
+    list_filter = ("exported_at", "export_format")
+    search_fields = ("username", "filters")
+
+
+@modeladmin_register
+class InterestRegisterGroup(ModelAdminGroup):
+    menu_label = "Interest register"
+    menu_icon = "group"
+    menu_order = 250
+    items = (RegisterEntryAdmin, ExportLogAdmin)
+
+
+@hooks.register("filter_form_submissions_for_user")
+def keep_registers_out_of_the_forms_area(user, editable_forms):
+    """Register pages are form pages, but their answers are register entries, shown only in
+    the register area to register managers, never in Wagtail's generic Forms listing."""
+    return editable_forms.not_type(InterestRegisterPage)
+
+
+class RegisterSummaryPanel(Component):
+    name = "interest_register"
+    template_name = "registry/admin/dashboard_panel.html"
+    order = 90
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context):
+        entries = RegisterEntry.objects.all()
+        since = timezone.now() - dt.timedelta(days=30)
+        return {
+            "total": entries.count(),
+            "recent": entries.filter(created_at__gte=since).count(),
+            "email_problems": entries.exclude(email_problem="").count(),
+            "by_region": counts(entries, "region", RegisterEntry.region.field.choices),
+            "by_intention": counts(
+                entries, "training_intention", RegisterEntry.training_intention.field.choices
+            ),
+        }
+
+
+def counts(entries, column, choices):
+    """Exact counts for register managers (the public picture hides small numbers)."""
+    found = dict(entries.order_by().values_list(column).annotate(n=Count("pk")))
+    return [(label, found.get(key, 0)) for key, label in choices]
+
+
+@hooks.register("construct_homepage_panels")
+def add_register_panel(request, panels):
+    if request.user.has_perm(VIEW_ENTRIES):
+        panels.append(RegisterSummaryPanel(request))

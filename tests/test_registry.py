@@ -1,0 +1,1030 @@
+"""The interest register: the form page, what happens on submit, the signed update link,
+abuse limits, the staff area, retention and the public picture."""
+
+import csv
+import datetime as dt
+import io
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+from wagtail.models import GroupPagePermission, Page
+from wagtail.test.utils import WagtailPageTestCase
+
+from focusgroups.models import FocusGroupPage
+from registry import tokens
+from registry.models import ExportLog, InterestRegisterPage, RegisterEntry, RegisterFormField
+from registry.spreadsheet import neutralise
+from registry.stats import picture_for_entries
+from tests.conftest import register_post_data
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+
+def post(client, page, **overrides):
+    return client.post(page.url, register_post_data(**overrides))
+
+
+def make_entry(page, n=0, **fields):
+    defaults = {
+        "full_name": f"Person {n}",
+        "email": f"person{n}@example.org",
+        "gmc_number": f"{1000000 + n}",
+        "role": "consultant",
+        "hospital": f"Hospital {n}",
+        "region": "london",
+        "experience": "none",
+        "training_intention": "within_12_months",
+        "consent_privacy_at": NOW,
+        "consent_wording_version": "test",
+    }
+    defaults.update(fields)
+    return RegisterEntry.objects.create(page=page, **defaults)
+
+
+def manage_path(page, entry):
+    return f"{page.url}manage/{tokens.make_token(entry)}/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with no posts counted against its address."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def register(make_register):
+    return make_register()
+
+
+@pytest.fixture
+def send_on_commit(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (the emails) as a real commit would."""
+
+    def _post(client, page, **overrides):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = post(client, page, **overrides)
+        return response, callbacks
+
+    return _post
+
+
+# --- the page in the tree and in the editor --------------------------------------------
+
+
+class TestRegisterPageRules(WagtailPageTestCase):
+    def test_register_lives_under_a_focus_group_and_has_no_children(self):
+        self.assertAllowedParentPageTypes(InterestRegisterPage, {FocusGroupPage})
+        self.assertAllowedSubpageTypes(InterestRegisterPage, set())
+        self.assertCanCreateAt(FocusGroupPage, InterestRegisterPage)
+
+
+def test_every_editor_field_on_the_register_page_and_questions_has_help_text():
+    from django.db import models as dj_models
+
+    for model, own in (
+        (InterestRegisterPage, InterestRegisterPage),
+        (RegisterFormField, RegisterFormField),
+    ):
+        fields = [
+            f
+            for f in model._meta.get_fields()
+            if getattr(f, "model", None) is own
+            and f.concrete
+            and not f.auto_created
+            and f.editable
+            and not isinstance(f, dj_models.OneToOneField)
+            and f.name not in {"page", "sort_order"}
+        ]
+        missing = [f.name for f in fields if not f.help_text]
+        assert not missing, f"{model.__name__} fields without help text: {missing}"
+
+
+def register_editor_data(register, **overrides):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+
+    data = {
+        "title": register.title,
+        "slug": register.slug,
+        "introduction": rich_text("<p>Intro</p>"),
+        "thank_you_text": rich_text("<p>Thanks</p>"),
+        "privacy_notice_text": rich_text("<p>Notice</p>"),
+        "privacy_notice_page": "",
+        "privacy_notice_version": "2",
+        "show_public_picture": "on",
+        "staff_notification_addresses": "register@bcis.example",
+        "opens_at": "",
+        "closes_at": "",
+        "closed_text": "",
+        "form_fields": inline_formset(
+            [
+                {
+                    "label": "Years since CCT",
+                    "help_text": "Whole years.",
+                    "required": "on",
+                    "field_type": "number",
+                    "choices": "",
+                    "default_value": "",
+                }
+            ]
+        ),
+        "seo_title": "",
+        "search_description": "",
+    }
+    data.update(overrides)
+    return nested_form_data(data)
+
+
+def test_editor_adds_a_further_question_in_the_admin(register, admin_client):
+    data = register_editor_data(register, **{"action-publish": "action-publish"})
+    response = admin_client.post(f"/admin/pages/{register.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = InterestRegisterPage.objects.get(pk=register.pk)
+    assert "Years since CCT" in [f.label for f in page.form_fields.all()]
+    assert page.privacy_notice_version == "2"
+
+
+@pytest.mark.parametrize("mode", ["form", "thank_you", "closed"])
+def test_editor_can_preview_each_view_of_the_register(register, admin_client, mode):
+    case = WagtailPageTestCase()
+    case.client = admin_client
+    case.assertPageIsPreviewable(register, mode=mode, post_data=register_editor_data(register))
+
+
+def test_register_needs_a_privacy_notice_and_a_sensible_window(register):
+    from django.core.exceptions import ValidationError
+
+    register.privacy_notice_text = ""
+    register.privacy_notice_page = None
+    with pytest.raises(ValidationError) as error:
+        register.full_clean()
+    assert "privacy_notice_text" in error.value.message_dict
+    register.privacy_notice_text = "<p>Notice</p>"
+    register.opens_at = NOW
+    register.closes_at = NOW - dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        register.full_clean()
+    assert "closes_at" in error.value.message_dict
+
+
+def test_staff_addresses_must_be_valid(register):
+    from django.core.exceptions import ValidationError
+
+    register.staff_notification_addresses = "ok@bcis.example, not-an-address"
+    with pytest.raises(ValidationError) as error:
+        register.full_clean()
+    assert "staff_notification_addresses" in error.value.message_dict
+
+
+# --- the form ------------------------------------------------------------------------
+
+
+def test_every_question_has_a_visible_label_and_hint(client, register):
+    html = client.get(register.url).content.decode()
+    form = register.get_form(page=register)
+    for bound in form.fields_in_order():
+        assert bound.help_text, f"{bound.name} has no hint"
+        assert f'id="{bound.auto_id}-hint"' in html, f"{bound.name} hint not shown"
+        assert str(bound.label) in html.replace("&#x27;", "'")
+    assert "novalidate" in html
+    assert "Stroke unit on site?" in html  # the editor's question
+
+
+def test_valid_entry_is_saved_with_consents_and_extra_answers(client, register):
+    with time_machine.travel(NOW, tick=False):
+        response = post(client, register, extra_stroke_unit_on_site="Yes")
+    assert response.status_code == 302
+    assert response["Location"] == register.url + "thank-you/"
+    entry = RegisterEntry.objects.get()
+    assert entry.email == "alex.example@nhs.example"
+    assert entry.gmc_number == "1234567"
+    assert entry.consent_privacy_at == NOW
+    assert entry.consent_contact_at == NOW
+    assert entry.consent_share_at is None
+    assert entry.consent_wording_version == "consent-2026-11; privacy notice 1"
+    assert entry.extra_answers == {"stroke_unit_on_site": "Yes"}
+    thanks = client.get(response["Location"])
+    assert "Thanks for registering." in thanks.content.decode()
+
+
+def test_other_role_needs_its_description(client, register):
+    response = post(client, register, role="other", role_other="")
+    assert "Enter your role, as you chose &#x27;Other&#x27;" in response.content.decode()
+    assert not RegisterEntry.objects.exists()
+    post(client, register, role="other", role_other="Stroke physician")
+    assert RegisterEntry.objects.get().role_display == "Other: Stroke physician"
+
+
+def test_errors_are_summarised_at_the_top_linked_to_fields_and_answers_are_kept(client, register):
+    response = post(client, register, gmc_number="12345", full_name="Kept Name", region="")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Error: " in html
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert '<a href="#id_gmc_number">Enter your GMC number as 7 digits, like 1234567</a>' in summary
+    assert '<a href="#id_region">Select your region</a>' in summary
+    assert summary.index("id_gmc_number") < summary.index("id_region")
+    assert 'id="id_gmc_number-error"' in html
+    assert 'aria-describedby="id_gmc_number-hint id_gmc_number-error"' in html
+    assert 'value="Kept Name"' in html
+    assert 'value="12345"' in html
+    assert not RegisterEntry.objects.exists()
+
+
+def test_missing_radio_answer_links_to_its_first_option(client, register):
+    html = post(client, register, training_intention=None).content.decode()
+    assert '<a href="#id_training_intention_0">' in html
+    assert 'id="id_training_intention_0"' in html
+
+
+def test_unicode_answers_are_normalised_and_stripped_of_invisible_controls(client, register):
+    post(client, register, full_name="Zoe\u0301 \u202eO\u2019Brien\u200b", hospital="Hôpital 🏥")
+    entry = RegisterEntry.objects.get()
+    assert entry.full_name == "Zoé O\u2019Brien\u200b"  # NFC; the bidi override is gone
+    assert entry.hospital == "Hôpital 🏥"
+
+
+def test_typed_text_is_escaped_on_the_page(client, register):
+    html = post(
+        client, register, full_name='<script>alert("x")</script>', email="bad"
+    ).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+# --- bad input: never a 5xx, never a partial entry -----------------------------------
+
+LONG = "x" * 10_000
+BAD_INPUTS = [
+    ("missing name", {"full_name": None}),
+    ("missing email", {"email": None}),
+    ("missing GMC number", {"gmc_number": None}),
+    ("missing role", {"role": None}),
+    ("missing hospital", {"hospital": None}),
+    ("missing region", {"region": None}),
+    ("missing experience", {"experience": None}),
+    ("missing intention", {"training_intention": None}),
+    ("missing privacy consent", {"consent_privacy": None}),
+    ("everything missing", dict.fromkeys(register_post_data())),
+    ("10,000-character name", {"full_name": LONG}),
+    ("10,000-character hospital", {"hospital": LONG}),
+    ("10,000-character comments", {"comments": LONG}),
+    ("10,000-character experience details", {"experience_details": LONG}),
+    ("10,000-character other role", {"role": "other", "role_other": LONG}),
+    ("10,000-character email", {"email": LONG + "@example.org"}),
+    ("10,000-character GMC number", {"gmc_number": "1" * 10_000}),
+    ("10,000-character extra answer", {"extra_stroke_unit_on_site": LONG}),
+    ("null byte in name", {"full_name": "Alex\x00Example"}),
+    ("null byte in hospital", {"hospital": "Royal\x00"}),
+    ("null byte in comments", {"comments": "a\x00b"}),
+    ("null byte in email", {"email": "alex\x00@example.org"}),
+    ("null byte in GMC number", {"gmc_number": "123\x004567"}),
+    ("null byte as a choice", {"region": "\x00"}),
+    ("only invisible characters as a name", {"full_name": "\u202e\u0007 "}),
+    ("unknown role", {"role": "surgeon"}),
+    ("unknown region", {"region": "atlantis"}),
+    ("unknown experience", {"experience": "lots"}),
+    ("unknown intention", {"training_intention": "never"}),
+    ("unknown extra choice", {"extra_stroke_unit_on_site": "Maybe"}),
+    ("GMC number too short", {"gmc_number": "123456"}),
+    ("GMC number too long", {"gmc_number": "12345678"}),
+    ("GMC number with letters", {"gmc_number": "12a4567"}),
+    ("GMC number in Arabic-Indic digits", {"gmc_number": "١٢٣٤٥٦٧"}),
+    ("GMC number in full-width digits", {"gmc_number": "１２３４５６７"}),
+    ("email without @", {"email": "alex.example.org"}),
+    ("email with spaces", {"email": "alex @example.org"}),
+    ("email with a right-to-left override", {"email": "alex\u202e@example.org"}),
+    ("choice sent as a list", {"role": ["consultant", "other"]}),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides"), BAD_INPUTS, ids=[c for c, _ in BAD_INPUTS])
+def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, register, case, overrides):
+    response = post(client, register, **overrides)
+    assert response.status_code == 200, case
+    assert 'class="error-summary"' in response.content.decode()
+    assert not RegisterEntry.objects.exists()
+
+
+def test_missing_csrf_token_is_refused_with_403(register):
+    client = Client(enforce_csrf_checks=True)
+    response = post(client, register)
+    assert response.status_code == 403
+    assert not RegisterEntry.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_other_methods_on_the_form_are_refused(client, register, method):
+    response = getattr(client, method)(register.url, data="full_name=x")
+    assert response.status_code == 405
+    assert not RegisterEntry.objects.exists()
+
+
+def test_get_with_answers_in_the_address_saves_nothing(client, register):
+    response = client.get(register.url, register_post_data())
+    assert response.status_code == 200
+    assert not RegisterEntry.objects.exists()
+
+
+def test_get_on_the_withdraw_link_asks_first_and_deletes_nothing(client, register):
+    entry = make_entry(register)
+    response = client.get(manage_path(register, entry) + "withdraw/")
+    assert response.status_code == 200
+    assert "Withdraw and delete my details" in response.content.decode()
+    assert RegisterEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_put_on_the_manage_link_is_refused(client, register):
+    entry = make_entry(register)
+    assert client.put(manage_path(register, entry)).status_code == 405
+    assert client.put(manage_path(register, entry) + "withdraw/").status_code == 405
+    assert RegisterEntry.objects.filter(pk=entry.pk).exists()
+
+
+# --- abuse -----------------------------------------------------------------------------
+
+
+def test_eleventh_post_in_a_minute_from_one_address_gets_429(client, register):
+    with time_machine.travel(NOW, tick=False):
+        for i in range(10):
+            response = client.post(
+                register.url,
+                register_post_data(email=f"p{i}@example.org"),
+                REMOTE_ADDR="203.0.113.5",
+            )
+            assert response.status_code == 302
+        response = client.post(
+            register.url, register_post_data(email="p10@example.org"), REMOTE_ADDR="203.0.113.5"
+        )
+        assert response.status_code == 429
+        assert "Too many attempts" in response.content.decode()
+        assert response["Retry-After"] == "60"
+        other = client.post(
+            register.url, register_post_data(email="other@example.org"), REMOTE_ADDR="203.0.113.9"
+        )
+        assert other.status_code == 302
+    assert RegisterEntry.objects.count() == 11
+    assert not RegisterEntry.objects.filter(email="p10@example.org").exists()
+
+
+def test_honeypot_filled_in_saves_nothing_and_looks_like_success(client, register, send_on_commit):
+    response, _ = send_on_commit(client, register, website="http://spam.example")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/thank-you/")
+    assert not RegisterEntry.objects.exists()
+    assert mail.outbox == []
+
+
+def test_honeypot_is_hidden_from_people(client, register):
+    html = client.get(register.url).content.decode()
+    assert '<div class="register-hp">' in html
+    css = (Path(__file__).resolve().parent.parent / "static/css/site.css").read_text()
+    assert ".register-hp { display: none; }" in css
+
+
+# --- emails ----------------------------------------------------------------------------
+
+
+def test_confirmation_and_staff_emails_go_after_commit(
+    client, register, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, register)
+        assert response.status_code == 302
+        assert mail.outbox == []  # queued for after the commit, not sent inside the transaction
+    entry = RegisterEntry.objects.get()
+    confirmation, staff = mail.outbox
+    assert confirmation.to == ["alex.example@nhs.example"]
+    assert confirmation.subject == "You are on the Stroke thrombectomy interest register"
+    assert "Dear Alex Example" in confirmation.body
+    assert "GMC number: 1234567" in confirmation.body
+    assert "Stroke unit on site?: (no answer)" in confirmation.body
+    link = re.search(r"http://testserver/\S+/manage/\S+/", confirmation.body).group(0)
+    assert client.get(link).status_code == 200
+    assert staff.to == ["register@bcis.example", "chair@bcis.example"]
+    assert "Alex Example" in staff.body and "Royal Test Infirmary" in staff.body
+    assert f"/admin/registry/registerentry/inspect/{entry.pk}/" in staff.body
+    assert "1234567" not in staff.body  # the GMC number stays in the admin
+
+
+def test_no_staff_email_when_no_addresses_are_set(client, make_register, send_on_commit):
+    register = make_register(staff_notification_addresses="")
+    send_on_commit(client, register)
+    assert [m.to for m in mail.outbox] == [["alex.example@nhs.example"]]
+
+
+def test_a_failing_mail_server_is_logged_and_loses_nothing(
+    client, register, send_on_commit, caplog
+):
+    with mock.patch(
+        "django.core.mail.EmailMessage.send", side_effect=ConnectionRefusedError("down")
+    ):
+        response, _ = send_on_commit(client, register)
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert "could not send" in entry.email_problem
+    assert any("Could not send" in r.getMessage() for r in caplog.records)
+
+
+# --- one entry per email ----------------------------------------------------------------
+
+
+def test_same_email_again_creates_nothing_reveals_nothing_and_emails_the_link(
+    client, register, send_on_commit
+):
+    first, _ = send_on_commit(client, register)
+    thanks_first = client.get(first["Location"]).content.decode()
+    mail.outbox.clear()
+    second, _ = send_on_commit(
+        client, register, email="ALEX.example@nhs.example ", full_name="Someone Else"
+    )
+    assert second.status_code == first.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert client.get(second["Location"]).content.decode() == thanks_first
+    entry = RegisterEntry.objects.get()
+    assert entry.full_name == "Alex Example"
+    (notice,) = mail.outbox
+    assert notice.to == ["alex.example@nhs.example"]
+    assert "already on the register" in notice.body
+    assert "/manage/" in notice.body
+
+
+def test_same_email_may_join_two_different_registers(client, make_register, make_focus_group):
+    first = make_register()
+    second = make_register(group=make_focus_group(slug="other-group", n=0))
+    post(client, first)
+    post(client, second)
+    assert RegisterEntry.objects.count() == 2
+
+
+def test_database_refuses_a_duplicate_email_on_one_register(register):
+    from django.db import IntegrityError, transaction
+
+    make_entry(register, email="same@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_entry(register, n=1, email="same@example.org")
+
+
+# --- the signed update / withdraw link ---------------------------------------------------
+
+
+def test_valid_link_shows_the_entry_and_saves_changes(client, register):
+    entry = make_entry(register, extra_answers={"stroke_unit_on_site": "No"})
+    path = manage_path(register, entry)
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert 'value="Person 0"' in html
+    assert "person0@example.org" in html
+    data = register_post_data(hospital="New Hospital", extra_stroke_unit_on_site="Yes")
+    data.pop("email")
+    data.pop("consent_contact")
+    response = client.post(path, data)
+    assert "Your changes are saved." in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.hospital == "New Hospital"
+    assert entry.email == "person0@example.org"  # the email cannot be changed this way
+    assert entry.extra_answers == {"stroke_unit_on_site": "Yes"}
+    assert entry.consent_contact_at is None
+
+
+def test_withdrawing_deletes_the_entry_and_says_so(client, register):
+    entry = make_entry(register)
+    path = manage_path(register, entry)
+    response = client.post(path + "withdraw/")
+    assert response.status_code == 200
+    assert "Your entry has been deleted" in response.content.decode()
+    assert not RegisterEntry.objects.filter(pk=entry.pk).exists()
+    gone = client.get(path)
+    assert gone.status_code == 404
+    assert "Entry not found" in gone.content.decode()
+
+
+def test_tampered_link_is_refused(client, register):
+    entry = make_entry(register)
+    token = tokens.make_token(entry)
+    other = make_entry(register, n=1)
+    forged = str(other.public_id) + token[len(str(entry.public_id)) :]
+    for bad in (forged, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), "nonsense"):
+        response = client.get(f"{register.url}manage/{bad}/")
+        assert response.status_code == 400
+        assert "This link does not work" in response.content.decode()
+        response = client.post(f"{register.url}manage/{bad}/withdraw/")
+        assert response.status_code == 400
+    assert RegisterEntry.objects.count() == 2
+
+
+def test_expired_link_is_refused_and_says_how_to_get_a_new_one(client, register, settings):
+    entry = make_entry(register)
+    with time_machine.travel(NOW, tick=False):
+        path = manage_path(register, entry)
+    later = NOW + dt.timedelta(days=settings.REGISTRY_LINK_MAX_AGE_DAYS, minutes=1)
+    with time_machine.travel(later, tick=False):
+        response = client.post(path + "withdraw/")
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()
+    assert RegisterEntry.objects.filter(pk=entry.pk).exists()
+    with time_machine.travel(later - dt.timedelta(minutes=2), tick=False):
+        assert client.get(path).status_code == 200
+
+
+def test_link_for_one_register_does_not_open_another(client, make_register, make_focus_group):
+    first = make_register()
+    second = make_register(group=make_focus_group(slug="other-group", n=0))
+    entry = make_entry(first)
+    response = client.get(f"{second.url}manage/{tokens.make_token(entry)}/")
+    assert response.status_code == 404
+
+
+# --- opening and closing ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "is_open"),
+    [
+        (NOW + dt.timedelta(days=1), None, False),
+        (None, NOW - dt.timedelta(seconds=1), False),
+        (None, NOW, False),
+        (NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1), True),
+        (None, None, True),
+    ],
+)
+def test_register_is_closed_outside_its_window(client, make_register, opens, closes, is_open):
+    register = make_register(opens_at=opens, closes_at=closes)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(register.url).content.decode()
+        response = post(client, register)
+    if is_open:
+        assert 'class="register-form"' in page
+        assert response.status_code == 302
+        assert RegisterEntry.objects.count() == 1
+    else:
+        assert "The register is closed" in page
+        assert 'class="register-form"' not in page
+        assert response.status_code == 403
+        assert "The register is closed" in response.content.decode()
+        assert not RegisterEntry.objects.exists()
+
+
+def test_closed_page_gives_the_opening_date(client, make_register):
+    register = make_register(opens_at=dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC))
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(register.url).content.decode()
+    assert "It opens on 4 January 2027 at 09:00 (UK time)" in html
+
+
+def test_withdrawal_still_works_after_closing(client, make_register):
+    register = make_register(closes_at=NOW)
+    entry = make_entry(register)
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        response = client.post(manage_path(register, entry) + "withdraw/")
+    assert response.status_code == 200
+    assert not RegisterEntry.objects.exists()
+
+
+# --- staff: permissions, listing, detail, export, audit -------------------------------
+
+
+@pytest.fixture
+def manager(db):
+    user = get_user_model().objects.create_user(
+        username="manager", email="m@bcis.example", password="x" * 12
+    )
+    user.groups.add(Group.objects.get(name="Register managers"))
+    return user
+
+
+@pytest.fixture
+def editor(db, register):
+    """An editor who can edit every page (the register page included) but holds no register
+    permission."""
+    user = get_user_model().objects.create_user(
+        username="editor", email="e@bcis.example", password="x" * 12
+    )
+    group = Group.objects.create(name="Page editors")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for permission in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=group,
+            page=Page.objects.get(depth=1),
+            permission=Permission.objects.get(codename=permission),
+        )
+    user.groups.add(group)
+    return user
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+ADMIN_INDEX = "/admin/registry/registerentry/"
+
+
+def test_register_managers_group_is_created_with_only_the_register_permissions():
+    group = Group.objects.get(name="Register managers")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert codenames == {
+        "access_admin",
+        "view_registerentry",
+        "delete_registerentry",
+        "view_exportlog",
+    }
+
+
+def test_editor_without_the_permission_sees_no_menu_and_gets_403(editor, register):
+    entry = make_entry(register)
+    client = client_for(editor)
+    home = client.get("/admin/")
+    assert home.status_code == 200
+    assert "Interest register" not in home.content.decode()
+    for url in (
+        ADMIN_INDEX,
+        f"{ADMIN_INDEX}?export=csv",
+        f"{ADMIN_INDEX}?export=xlsx",
+        f"{ADMIN_INDEX}inspect/{entry.pk}/",
+        f"{ADMIN_INDEX}delete/{entry.pk}/",
+        "/admin/registry/exportlog/",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert not ExportLog.objects.exists()
+
+
+def test_editor_cannot_read_entries_through_wagtails_forms_area(editor, register):
+    make_entry(register)
+    client = client_for(editor)
+    listing = client.get("/admin/forms/")
+    assert register.title not in listing.content.decode()
+    response = client.get(f"/admin/forms/submissions/{register.pk}/", follow=True)
+    assert "Person 0" not in response.content.decode()
+    assert response.redirect_chain or response.status_code in (403, 404)
+
+
+def test_manager_sees_the_list_with_its_columns_filters_and_search(manager, register):
+    make_entry(register, 1, full_name="Ann Alpha", region="wales", hospital="Cardiff")
+    make_entry(register, 2, full_name="Bob Beta", region="london", hospital="Barts")
+    client = client_for(manager)
+    html = client.get("/admin/").content.decode()
+    assert "Interest register" in html
+    html = client.get(ADMIN_INDEX).content.decode()
+    for text in ("Ann Alpha", "Cardiff", "Wales", "Consultant interventional cardiologist"):
+        assert text in html
+    assert "Within the next 12 months" in html
+    filtered = client.get(ADMIN_INDEX + "?region=wales").content.decode()
+    assert "Ann Alpha" in filtered and "Bob Beta" not in filtered
+    searched = client.get(ADMIN_INDEX + "?q=barts").content.decode()
+    assert "Bob Beta" in searched and "Ann Alpha" not in searched
+    assert client.get(ADMIN_INDEX + "create/").status_code == 403
+
+
+def test_manager_sees_an_entry_with_its_extra_answers(manager, register):
+    entry = make_entry(register, extra_answers={"stroke_unit_on_site": "Yes", "old": "kept"})
+    html = client_for(manager).get(f"{ADMIN_INDEX}inspect/{entry.pk}/").content.decode()
+    assert "Stroke unit on site?" in html and "Yes" in html
+    assert "old (question since removed)" in html and "kept" in html
+
+
+def test_admin_escapes_what_registrants_typed(manager, register):
+    entry = make_entry(register, full_name="<img src=x onerror=alert(1)>")
+    client = client_for(manager)
+    for url in (ADMIN_INDEX, f"{ADMIN_INDEX}inspect/{entry.pk}/"):
+        html = client.get(url).content.decode()
+        assert "<img src=x" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, register):
+    make_entry(
+        register,
+        1,
+        full_name='=HYPERLINK("http://evil.example")',
+        region="wales",
+        extra_answers={"stroke_unit_on_site": "+Yes"},
+    )
+    make_entry(register, 2, full_name="Bob Beta", region="london", hospital="@Barts")
+    client = client_for(manager)
+    response = client.get(ADMIN_INDEX + "?region=wales&export=csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    header, *data = rows
+    assert "Full name" in header and "Stroke unit on site?" in header
+    assert len(data) == 1
+    row = dict(zip(header, data[0], strict=True))
+    assert row["Full name"] == '\'=HYPERLINK("http://evil.example")'
+    assert row["Stroke unit on site?"] == "'+Yes"
+    assert row["Region"] == "Wales"
+    log = ExportLog.objects.get()
+    assert log.user == manager and log.username == "manager"
+    assert log.export_format == "csv"
+    assert log.row_count == 1
+    assert log.filters == "Region: Wales (region=wales)"
+
+
+def test_xlsx_export_neutralises_formulas(manager, register):
+    make_entry(register, 1, full_name="-2+3", hospital="=1+1", comments="@SUM(A1)")
+    response = client_for(manager).get(ADMIN_INDEX + "?export=xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    values = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert values["Full name"] == "'-2+3"
+    assert values["Hospital or trust"] == "'=1+1"
+    assert values["Comments"] == "'@SUM(A1)"
+    assert all(cell.data_type != "f" for cell in sheet[2])
+    assert ExportLog.objects.get().export_format == "xlsx"
+
+
+def test_neutralise_leaves_ordinary_values_alone():
+    assert neutralise("Royal Infirmary") == "Royal Infirmary"
+    assert neutralise(5) == 5
+    assert neutralise("\tx") == "'\tx"
+
+
+def test_export_log_describes_the_filters_in_words(manager, register):
+    client = client_for(manager)
+    client.get(ADMIN_INDEX + "?training_intention__exact=later&q=barts&export=csv")
+    client.get(ADMIN_INDEX + f"?register={register.pk}&o=1&export=xlsx")
+    client.get(ADMIN_INDEX + "?export=csv")
+    assert list(ExportLog.objects.order_by("pk").values_list("filters", flat=True)) == [
+        "Training intention: Later than 12 months from now; Search: barts "
+        "(training_intention__exact=later&q=barts)",
+        f"Register: {register.title} (register={register.pk})",
+        "All entries (no filter or search)",
+    ]
+
+
+def test_export_log_is_visible_to_managers(manager, register):
+    client = client_for(manager)
+    client.get(ADMIN_INDEX + "?export=csv")
+    html = client.get("/admin/registry/exportlog/").content.decode()
+    assert "manager" in html and "csv" in html
+
+
+def test_manager_can_delete_an_entry(manager, register):
+    entry = make_entry(register)
+    response = client_for(manager).post(f"{ADMIN_INDEX}delete/{entry.pk}/")
+    assert response.status_code == 302
+    assert not RegisterEntry.objects.exists()
+
+
+def test_dashboard_panel_shows_totals_to_managers_only(manager, editor, register):
+    with time_machine.travel(NOW, tick=False):
+        for i in range(3):
+            make_entry(register, i, region="wales", created_at=NOW)
+        make_entry(register, 9, created_at=NOW - dt.timedelta(days=45))
+        html = client_for(manager).get("/admin/").content.decode()
+    panel = re.search(r'id="interest-register-section".*?</section>', html, re.S).group(0)
+    assert "<strong>4</strong> entries in all; <strong>3</strong> in the last 30 days" in panel
+    assert re.search(r"Wales</th><td>3</td>", panel)
+    assert re.search(r"Within the next 12 months</th><td>4</td>", panel)
+    assert (
+        'id="interest-register-section"' not in client_for(editor).get("/admin/").content.decode()
+    )
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def run_retention(*args):
+    out = io.StringIO()
+    call_command("registry_retention", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_retention_reminds_once_then_deletes_what_lapsed(register, settings):
+    settings.REGISTRY_RETENTION_MONTHS = 24
+    settings.REGISTRY_RECONFIRM_NOTICE_DAYS = 21
+    old = make_entry(register, 1, confirmed_at=dt.datetime(2024, 12, 10, tzinfo=dt.UTC))
+    fresh = make_entry(register, 2, confirmed_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    with time_machine.travel(NOW, tick=False):  # 29 Nov 2026: old lapses on 10 Dec 2026
+        assert "emailed 1 re-confirmation" in run_retention()
+        assert "emailed 0 re-confirmation" in run_retention()  # safe to run again
+    (reminder,) = mail.outbox
+    assert reminder.to == ["person1@example.org"]
+    assert "/manage/" in reminder.body and "deleted after 20 December 2026" in reminder.body
+    old.refresh_from_db()
+    assert old.reconfirmation_sent_at == NOW
+    with time_machine.travel(dt.datetime(2026, 12, 15, tzinfo=dt.UTC), tick=False):
+        run_retention()  # lapsed, but warned only 16 days ago: kept
+    assert RegisterEntry.objects.filter(pk=old.pk).exists()
+    with time_machine.travel(dt.datetime(2026, 12, 21, tzinfo=dt.UTC), tick=False):
+        assert "Deleted 1 lapsed entry" in run_retention()
+    assert list(RegisterEntry.objects.all()) == [fresh]
+
+
+def test_confirming_through_the_link_keeps_the_entry(client, register, settings):
+    old = make_entry(register, 1, confirmed_at=dt.datetime(2024, 12, 10, tzinfo=dt.UTC))
+    with time_machine.travel(NOW, tick=False):
+        run_retention()
+        asked = client.get(manage_path(register, old)).content.decode()
+        response = client.post(manage_path(register, old), {"action": "keep"})
+    assert "Keep my entry" in asked
+    assert "your entry is confirmed" in response.content.decode()
+    assert "Keep my entry" not in response.content.decode()
+    with time_machine.travel(dt.datetime(2027, 1, 5, tzinfo=dt.UTC), tick=False):
+        run_retention()
+    old.refresh_from_db()
+    assert old.confirmed_at == NOW and old.reconfirmation_sent_at is None
+
+
+def test_lapsed_entry_never_reminded_is_reminded_before_it_is_deleted(register):
+    lapsed = make_entry(register, 1, confirmed_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    with time_machine.travel(NOW, tick=False):
+        run_retention()
+    assert RegisterEntry.objects.filter(pk=lapsed.pk).exists()
+    assert len(mail.outbox) == 1
+
+
+def test_retention_dry_run_changes_nothing(register):
+    make_entry(register, 1, confirmed_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    with time_machine.travel(NOW, tick=False):
+        assert "Would email 1" in run_retention("--dry-run")
+    assert mail.outbox == []
+    assert RegisterEntry.objects.get().reconfirmation_sent_at is None
+
+
+# --- the public picture -----------------------------------------------------------------
+
+
+def breakdown_rows(picture, slug):
+    (breakdown,) = [b for b in picture["breakdowns"] if b.slug == slug]
+    return {row.label: row.shown for row in breakdown.rows}
+
+
+def test_counts_under_five_show_as_fewer_than_five(register):
+    for i in range(7):
+        make_entry(register, i, region="london")
+    for i in range(7, 10):
+        make_entry(register, i, region="wales")
+    picture = picture_for_entries(RegisterEntry.objects.all())
+    regions = breakdown_rows(picture, "region")
+    assert regions["London"] == "7"
+    assert regions["Wales"] == "fewer than 5"
+    assert regions["Scotland"] == "fewer than 5"
+    assert picture["total_shown"] == "10"
+
+
+def test_total_under_five_is_not_shown_exactly(register):
+    make_entry(register)
+    assert picture_for_entries(RegisterEntry.objects.all())["total_shown"] == "fewer than 5"
+
+
+def test_a_lone_small_count_cannot_be_worked_out_from_the_total(register):
+    # 12 within 12 months, 8 later, 2 undecided: total 22 minus 12 minus 8 would give 2.
+    for i in range(22):
+        intention = "within_12_months" if i < 12 else "later" if i < 20 else "undecided"
+        make_entry(register, i, training_intention=intention)
+    intentions = breakdown_rows(picture_for_entries(RegisterEntry.objects.all()), "intention")
+    assert intentions == {
+        "Within the next 12 months": "12",
+        "Later than 12 months from now": "5 or more",
+        "Undecided": "fewer than 5",
+    }
+
+
+def test_picture_takes_one_query(register):
+    for i in range(12):
+        make_entry(register, i, region="london" if i % 2 else "wales")
+    with CaptureQueriesContext(connection) as queries:
+        picture_for_entries(RegisterEntry.objects.filter(page=register))
+    assert len(queries) == 1
+
+
+def test_register_page_shows_the_picture_as_table_and_svg_without_personal_data(client, register):
+    for i in range(6):
+        make_entry(register, i, region="north_west", full_name=f"Secret Person {i}")
+    make_entry(register, 6, region="wales", full_name="Lonely Welsh Person")
+    html = client.get(register.url).content.decode()
+    assert "Secret Person" not in html and "Lonely Welsh Person" not in html
+    assert "Registrations so far: <strong>7</strong>" in html
+    table = re.search(r'<table class="table">.*?Region.*?</table>', html, re.S).group(0)
+    assert re.search(r"North West</th><td class=\"table__number\">6</td>", table)
+    assert re.search(r"Wales</th><td class=\"table__number\">fewer than 5</td>", table)
+    svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group(0)
+    assert 'role="img"' in svg and "<title id=" in svg
+    assert svg.count("<rect") == 1  # only the exact count gets a bar
+    assert re.search(r'<rect class="chart__bar" x="0" y="\d+" width="280(\.0)?"', svg)
+    assert "fewer than 5" in svg
+    assert "<script" not in html.split("<main", 1)[1]
+
+
+def test_focus_group_page_shows_the_picture_of_its_registers(client, register):
+    group = register.get_parent().specific
+    group_html = client.get(group.url).content.decode()
+    assert "Who has registered so far" not in group_html  # nobody yet
+    for i in range(5):
+        make_entry(register, i, region="scotland", training_intention="later")
+    group_html = client.get(group.url).content.decode()
+    assert "Who has registered so far" in group_html
+    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", group_html)
+    assert re.search(
+        r"Later than 12 months from now</th><td class=\"table__number\">5</td>", group_html
+    )
+
+
+def test_register_can_hide_its_picture(client, make_register):
+    register = make_register(show_public_picture=False)
+    for i in range(6):
+        make_entry(register, i)
+    assert "Who has registered so far" not in client.get(register.url).content.decode()
+    group = register.get_parent().specific
+    assert "Who has registered so far" not in client.get(group.url).content.decode()
+
+
+def test_focus_group_page_query_count_does_not_grow_with_entries(client, register):
+    """And a render with unchanged counts costs no query for them (they are cached)."""
+    group = register.get_parent().specific
+    make_entry(register, 0)
+    client.get(group.url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(group.url)
+    for i in range(1, 40):
+        make_entry(register, i, region=["wales", "london", "scotland"][i % 3])
+    client.get(group.url)  # counts changed: the first render works them out again
+    with CaptureQueriesContext(connection) as many:
+        client.get(group.url)
+    assert len(few) == len(many)
+
+
+# --- demo content --------------------------------------------------------------------------
+
+
+def test_demo_content_places_the_register_and_links_it_from_the_call_to_action(demo_site, client):
+    register = InterestRegisterPage.objects.get()
+    assert register.url == "/focus-groups/stroke-thrombectomy/register/"
+    group = FocusGroupPage.objects.get(slug="stroke-thrombectomy")
+    assert group.call_to_action_page_id == register.pk
+    html = client.get(group.url).content.decode()
+    assert 'href="/focus-groups/stroke-thrombectomy/register/"' in html
+    assert client.get(register.url).status_code == 200
+    assert register.privacy_notice_page.live
+
+
+def test_demo_content_keeps_the_editors_call_to_action(demo_site):
+    group = FocusGroupPage.objects.get(slug="stroke-thrombectomy")
+    chosen = Page.objects.get(slug="focus-groups")
+    group.call_to_action_page = chosen
+    group.save_revision().publish()
+    call_command("load_demo_content", stdout=io.StringIO())
+    group.refresh_from_db()
+    assert group.call_to_action_page_id == chosen.pk
+    assert InterestRegisterPage.objects.count() == 1
+
+
+# --- the page cache ---------------------------------------------------------------------
+
+
+def test_cached_focus_group_page_shows_new_counts_at_once(client, register, settings):
+    settings.PAGE_CACHE_ENABLED = True
+    group = register.get_parent().specific
+    for i in range(5):
+        make_entry(register, i, region="scotland")
+    first = client.get(group.url)
+    assert client.get(group.url)["X-Cache"] == "hit"
+    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", first.content.decode())
+    make_entry(register, 5, region="scotland")
+    fresh = client.get(group.url)
+    assert fresh["X-Cache"] != "hit"
+    assert re.search(r"Scotland</th><td class=\"table__number\">6</td>", fresh.content.decode())
+
+
+def test_register_form_and_manage_pages_are_never_cached(client, register, settings):
+    settings.PAGE_CACHE_ENABLED = True
+    entry = make_entry(register)
+    for url in (register.url, manage_path(register, entry)):
+        client.get(url)
+        assert client.get(url).get("X-Cache") != "hit", url
+
+
+def test_cached_closed_page_gives_way_to_the_form_when_the_register_opens(
+    client, make_register, settings
+):
+    from django.utils import timezone
+
+    settings.PAGE_CACHE_ENABLED = True
+    start = timezone.now()
+    register = make_register(opens_at=start + dt.timedelta(minutes=5))
+    with time_machine.travel(start + dt.timedelta(seconds=1), tick=False):
+        assert "The register is closed" in client.get(register.url).content.decode()
+        assert client.get(register.url)["X-Cache"] == "hit"
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        html = client.get(register.url).content.decode()
+    assert 'class="register-form"' in html
