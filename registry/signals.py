@@ -4,16 +4,13 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished
 
 from pagecache.signals import invalidate_after_commit
-from registry.stats import pictures_changed
 
 
 def on_entry_changed(sender, instance, **kwargs):
-    pictures_changed()
     invalidate_after_commit(f"register:{instance.page_id}", "registers")
 
 
 def on_register_page_changed(sender, instance, **kwargs):
-    pictures_changed()
     invalidate_after_commit("registers")
 
 

@@ -9,8 +9,6 @@ the total and the others, so the next smallest category is shown as "5 or more" 
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count
 
 from registry.choices import INTENTION_CHOICES, REGION_CHOICES
@@ -120,34 +118,3 @@ def picture_for_entries(entries):
             ),
         ],
     }
-
-
-# The focus group page shows the picture of every register under it. Its result is kept in the
-# cache under a version number that any change to an entry or a register page bumps, so a page
-# render usually costs no query for it, and never shows stale counts.
-PICTURE_VERSION_KEY = "registry:picture-version"
-PICTURE_SECONDS = 600
-
-
-def cached_picture(key, compute):
-    version = cache.get(PICTURE_VERSION_KEY, 0)
-    cache_key = f"registry:picture:{version}:{key}"
-    stored = cache.get(cache_key)
-    if stored is None:
-        stored = {"picture": compute()}
-        cache.set(cache_key, stored, PICTURE_SECONDS)
-    return stored["picture"]
-
-
-def _bump():
-    try:
-        cache.incr(PICTURE_VERSION_KEY)
-    except ValueError:
-        cache.set(PICTURE_VERSION_KEY, 1, None)
-
-
-def pictures_changed():
-    """Counts changed: bump now, and again after the commit in case another request cached
-    the old counts in between."""
-    _bump()
-    transaction.on_commit(_bump)

@@ -197,3 +197,42 @@ def test_a_publish_through_one_server_is_served_by_the_other_at_once(cluster):
     fresh = requests.get(server_b + page_url, timeout=30)
     assert fresh.headers["X-Cache"] == "miss"
     assert "Published through server A." in fresh.text
+
+
+def load_bench_helpers():
+    """The benchmark's form reader: it answers the register form as a careful person would."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_script", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_register_entry_posted_to_one_server_shows_in_the_others_counts(cluster):
+    server_a, server_b = cluster
+    bench = load_bench_helpers()
+    group_url = "/focus-groups/stroke-thrombectomy/"
+    register_url = group_url + "register/"
+    requests.get(server_a + group_url, timeout=30)
+    before = requests.get(server_a + group_url, timeout=30)
+    assert before.headers["X-Cache"] == "hit"
+    assert "Registrations so far" not in before.text  # nothing is shown before anyone registers
+
+    # Five people (the smallest number shown exactly) register through server B.
+    for serial in range(5):
+        visitor = requests.Session()
+        form = bench.find_post_form(visitor.get(server_b + register_url, timeout=30).text)
+        answers = bench.fill_form(form, serial=serial + 1000)
+        posted = visitor.post(
+            server_b + (form["action"] or register_url),
+            data=answers,
+            headers={"Referer": server_b + register_url},
+            timeout=30,
+        )
+        assert posted.status_code == 200 and not bench.looks_rejected(posted.text), posted.text
+
+    after = requests.get(server_a + group_url, timeout=30)
+    assert after.headers["X-Cache"] == "miss"
+    assert "Registrations so far: <strong>5</strong>" in after.text

@@ -64,10 +64,7 @@ def focus_group_register_picture(focus_group_page, prefix="focus-group"):
     shown until someone has registered."""
     from pagecache import tags
     from registry.models import InterestRegisterPage, RegisterEntry
-    from registry.stats import cached_picture, picture_for_entries
-
-    # The cached focus group page is refreshed whenever any register's entries change.
-    tags.add("registers")
+    from registry.stats import picture_for_entries
 
     def compute():
         registers = (
@@ -78,7 +75,11 @@ def focus_group_register_picture(focus_group_page, prefix="focus-group"):
         )
         return picture_for_entries(RegisterEntry.objects.filter(page__in=registers))
 
-    picture = cached_picture(f"group:{focus_group_page.pk}", compute)
+    # Kept in the cache until any register's entries or pages change (registry/signals.py), so
+    # a render usually costs no query for it and never shows stale counts.
+    picture = tags.remember(
+        f"registry:picture:group:{focus_group_page.pk}", ["registers"], compute, timeout=600
+    )
     if not picture["total"]:
         return {"picture": None}
     return {"picture": picture, "prefix": prefix, "heading_level": 2}
