@@ -249,10 +249,9 @@ class FocusGroupPage(RoutablePageMixin, Page):
                 default=None,
             )
         )
-        if self.call_to_action_page_id:
-            tags.add(f"page:{self.call_to_action_page_id}")
         context.update(
             {
+                "call_to_action_url": self.get_call_to_action_url(request),
                 "now": now,
                 "milestones": self.get_milestones(),
                 "members": list(self.members.all()),
@@ -261,6 +260,24 @@ class FocusGroupPage(RoutablePageMixin, Page):
             }
         )
         return context
+
+    def get_call_to_action_url(self, request):
+        """Where the call to action's button leads, or None while that page is not live. Kept in
+        the cache until that page or this one is published again (no query on most views)."""
+        target_id = self.call_to_action_page_id
+        if not target_id:
+            return None
+
+        def find_url():
+            target = Page.objects.live().filter(pk=target_id).first()
+            return target.get_url(request) if target else None
+
+        return tags.remember(
+            f"focusgroups:cta:{self.pk}:{target_id}",
+            [f"page:{target_id}", f"page:{self.pk}"],
+            find_url,
+            timeout=600,
+        )
 
     @path("opportunities/<int:opportunity_id>/add-to-calendar/", name="opportunity_ics")
     def opportunity_calendar(self, request, opportunity_id):

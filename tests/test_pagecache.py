@@ -374,3 +374,22 @@ def test_search_counts_are_written_in_batches_not_on_every_request(client, demo_
     assert Query.objects.filter(query_string="esmint").count() == 0  # still in memory
     flush_hits()
     assert Query.get("esmint").hits == 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/focus-groups/",
+        "/focus-groups/stroke-thrombectomy/",
+        "/focus-groups/stroke-thrombectomy/register/",
+    ],
+)
+def test_demo_pages_render_within_ten_queries(client, demo_site, settings, url):
+    """The demo as `make run` loads it: call to action, register counts, members-only page."""
+    settings.PAGE_CACHE_ENABLED = False
+    client.get(url)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries.captured_queries]
