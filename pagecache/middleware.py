@@ -1,5 +1,9 @@
 """A full-page cache for anonymous visitors, with exact invalidation by tags (see tags.py).
 
+Two halves: PageCacheServeMiddleware near the top of the stack answers hits and stores pages;
+PageCacheMiddleware at the bottom decides, with the user and the response in hand, what may be
+stored and what it depends on.
+
 Served from the cache: GET and HEAD requests from visitors who are not signed in, for public
 pages. Never stored: anything for a signed-in user or a visitor who has unlocked a
 password-protected page, previews, the admin, responses that set a cookie or carry a CSRF
@@ -34,7 +38,10 @@ def cache_key(request):
     return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def request_is_cacheable(request):
+def request_may_be_served(request):
+    """Could this request get a shared cached page? Decided from the request alone, before
+    sessions and authentication run: a session or messages cookie means a visitor who may be
+    signed in, may have unlocked a password-protected page, or has a message waiting."""
     if not getattr(settings, "PAGE_CACHE_ENABLED", True):
         return False
     if request.method not in ("GET", "HEAD"):
@@ -45,6 +52,14 @@ def request_is_cacheable(request):
         not request.path.startswith(CACHEABLE_QUERY_PATHS)
         or not set(request.GET) <= CACHEABLE_QUERY_PARAMS
     ):
+        return False
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def request_is_cacheable(request):
+    """The inner check, once sessions and authentication have run."""
+    if not request_may_be_served(request):
         return False
     if request.user.is_authenticated:
         return False
@@ -60,6 +75,9 @@ def response_is_storable(request, response, collector):
         return False
     if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
     cache_control = {
         part.split("=")[0].strip().lower()
         for part in cc_delim_re.split(response.get("Cache-Control", ""))
@@ -69,12 +87,17 @@ def response_is_storable(request, response, collector):
     return "Cookie" not in response.get("Vary", "") or not request.COOKIES
 
 
-class PageCacheMiddleware:
+class PageCacheServeMiddleware:
+    """The outer half, placed just after WhiteNoise: answers from the cache before sessions,
+    authentication and the rest of the stack run (as cheaply as a static file), and stores the
+    finished response, with every header the middleware inside it added (CSP and the other
+    security headers), when the inner half has found it storable."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request_is_cacheable(request):
+        if not request_may_be_served(request):
             return self.get_response(request)
 
         key = cache_key(request)
@@ -89,6 +112,28 @@ class PageCacheMiddleware:
             logger.exception("Page cache lookup failed for %s", request.path)
             return self.get_response(request)
 
+        response = self.get_response(request)
+        plan = getattr(request, "_pagecache_plan", None)
+        if plan is not None and not response.cookies:
+            versions, timeout = plan
+            try:
+                backend.set(key, {"tags": versions, "response": response}, timeout)
+            except Exception:  # a full or unreachable cache must never break a page
+                logger.exception("Could not store %s in the page cache", request.path)
+        return response
+
+
+class PageCacheMiddleware:
+    """The inner half, last of all: knows the signed-in user and the view's response, collects
+    what the page depends on while it renders, and tells the outer half whether to store it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request_is_cacheable(request):
+            return self.get_response(request)
+
         started_at = time.time()
         collector, token = tags.start()
         try:
@@ -98,15 +143,13 @@ class PageCacheMiddleware:
 
         if response_is_storable(request, response, collector):
             timeout = collector.seconds_left(settings.PAGE_CACHE_SECONDS)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            versions = tags.versions_for_storing(collector.tags, started_at)
+            try:
+                versions = tags.versions_for_storing(collector.tags, started_at)
+            except Exception:  # cache unreachable: serve the page, store nothing
+                logger.exception("Page cache unreachable; not storing %s", request.path)
+                versions = None
             if timeout > 0 and versions is not None:
-                try:
-                    backend.set(key, {"tags": versions, "response": response}, timeout)
-                except Exception:  # a full or unreachable cache must never break a page
-                    logger.exception("Could not store %s in the page cache", request.path)
-            response["X-Cache"] = "miss"
-        elif response.status_code == 200:
+                request._pagecache_plan = (versions, timeout)
+        if response.status_code == 200:
             response["X-Cache"] = "miss"
         return response

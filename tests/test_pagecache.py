@@ -393,3 +393,23 @@ def test_demo_pages_render_within_ten_queries(client, demo_site, settings, url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     assert len(queries) <= 10, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_a_hit_is_answered_before_sessions_and_authentication_run(client, make_focus_group):
+    """Served from the top of the stack, as cheaply as a static file; nothing below runs."""
+    page = make_focus_group()
+    fetch(client, page.url)
+    with mock.patch(
+        "django.contrib.sessions.middleware.SessionMiddleware.process_request"
+    ) as session_middleware:
+        _, state = fetch(client, page.url)
+    assert state == "hit"
+    session_middleware.assert_not_called()
+
+
+def test_visitors_with_a_session_cookie_are_never_served_a_shared_page(client, make_focus_group):
+    page = make_focus_group()
+    fetch(client, page.url)
+    assert fetch(client, page.url)[1] == "hit"
+    client.cookies["sessionid"] = "someone-who-may-be-signed-in"
+    assert fetch(client, page.url)[1] != "hit"

@@ -314,8 +314,13 @@ else:
     }
 
 # Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
-# Innermost of all middleware: a cached page still passes out through every other one, so it
-# gets the same security headers, CSP and cookies policy as a freshly rendered page.
+# Two halves (pagecache/middleware.py): the inner one, last of all, decides what may be stored;
+# the outer one, right after WhiteNoise, answers hits before sessions and authentication run and
+# stores the finished page, security headers and CSP included.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "pagecache.middleware.PageCacheServeMiddleware",
+)
 MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
@@ -330,7 +335,7 @@ WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
 # Counts searches for the admin's "Search terms" report; outside the page cache, so that searches
 # answered from the cache are counted too.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("pagecache.middleware.PageCacheMiddleware"),
+    MIDDLEWARE.index("pagecache.middleware.PageCacheServeMiddleware"),
     "search.middleware.SearchHitMiddleware",
 )
 
