@@ -31,7 +31,7 @@ class SiteCSPMiddleware(CSPMiddleware):
         if (
             self.public_header
             and not self.has_report_only
-            and not (self.admin_prefix and request.path_info.startswith(self.admin_prefix))
+            and not self.is_admin(request)
             and getattr(request, "_csp_nonce", None) is None
             and not any(hasattr(response, name) for name in PER_RESPONSE_OVERRIDES)
             and not (settings.DEBUG and response.status_code in (404, 500))
@@ -43,15 +43,18 @@ class SiteCSPMiddleware(CSPMiddleware):
             return response
         return super().process_response(request, response)
 
+    def is_admin(self, request):
+        """An admin page, or a page preview: Wagtail renders previews through a stand-in request
+        for the page's public address, and shows them in a frame inside the admin, so they need
+        the admin's policy (framing by this site allowed), not the public 'frame-ancestors none'.
+        """
+        if getattr(request, "is_preview", False):
+            return True
+        return bool(self.admin_prefix) and request.path_info.startswith(self.admin_prefix)
+
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        prefix = getattr(settings, "CONTENT_SECURITY_POLICY_ADMIN_PREFIX", None)
-        if (
-            not report_only
-            and parts.config is None
-            and prefix
-            and request.path_info.startswith(prefix)
-        ):
+        if not report_only and parts.config is None and self.is_admin(request):
             parts.config = dict(settings.CONTENT_SECURITY_POLICY_ADMIN)
         return parts
 

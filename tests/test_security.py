@@ -544,3 +544,18 @@ def test_demo_content_has_one_members_only_page_and_a_private_paper(demo_site):
     counts = (Page.objects.count(), get_document_model().objects.count())
     call_command("load_demo_content", stdout=io.StringIO())
     assert (Page.objects.count(), get_document_model().objects.count()) == counts
+
+
+def test_page_previews_may_be_framed_by_the_admin(make_focus_group, admin_client):
+    """The editor's preview panel shows the page in a frame inside the admin: the preview must
+    carry the admin's policy, not the public pages' "frame-ancestors 'none'"."""
+    from tests.test_focusgroups import editor_post_data
+
+    page = make_focus_group(n=0)
+    url = f"/admin/pages/{page.pk}/edit/preview/"
+    assert admin_client.post(url, editor_post_data(page)).status_code == 200
+    response = admin_client.get(url + "?mode=&in_preview_panel=true")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert "frame-ancestors 'none'" not in policy
