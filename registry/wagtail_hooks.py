@@ -21,6 +21,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import IndexView, InspectView
 
+from registry.forms import RegisterForm
 from registry.models import ExportLog, InterestRegisterPage, RegisterEntry
 from registry.spreadsheet import neutralise
 
@@ -262,17 +263,7 @@ class RegisterEntryAdmin(GuardedModelAdmin):
     list_per_page = 50
     inspect_view_fields = [
         "page",
-        "full_name",
-        "email",
-        "gmc_number",
-        "role",
-        "role_other",
-        "hospital",
-        "region",
-        "experience",
-        "experience_details",
-        "training_intention",
-        "comments",
+        *RegisterForm.CORE_FIELDS,
         "consent_privacy_at",
         "consent_contact_at",
         "consent_share_at",
