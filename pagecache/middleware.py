@@ -1,65 +1,181 @@
 """A full-page cache for anonymous visitors, with exact invalidation by tags (see tags.py).
 
-Two halves: PageCacheServeMiddleware near the top of the stack answers hits and stores pages;
-PageCacheMiddleware at the bottom decides, with the user and the response in hand, what may be
-stored and what it depends on.
+Three parts:
+
+* ``PageCacheFront`` (pagecache/wsgi.py) wraps the WSGI application in production: a hit is
+  answered there, before Django builds a request or runs any middleware, for about the cost of
+  one cache read.
+* ``PageCacheServeMiddleware``, first in MIDDLEWARE, answers hits where there is no front
+  (runserver, the test client) and stores the finished response, every header included (the
+  security headers, CSP), when the inner half has found it storable.
+* ``PageCacheMiddleware``, last of all, decides with the user and the response in hand what may
+  be stored and what it depends on.
 
 Served from the cache: GET and HEAD requests from visitors who are not signed in, for public
 pages. Never stored: anything for a signed-in user or a visitor who has unlocked a
 password-protected page, previews, the admin, responses that set a cookie or carry a CSRF
-token (forms), responses marked private or no-store, and anything but a 200.
+token (forms), responses marked private or no-store, and anything but a 200 to a GET.
 Every cacheable request gets an ``X-Cache: hit`` or ``X-Cache: miss`` header.
 """
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
+from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.http.cookie import parse_cookie
 from django.utils.cache import cc_delim_re
 
 from pagecache import tags
 
 logger = logging.getLogger(__name__)
 
-ENTRY_PREFIX = "pagecache:page:"
+# The format of an entry is in the name: entries stored by an older release are never read.
+ENTRY_PREFIX = "pagecache:page:v2:"
 # Query strings that may be cached; any other query string bypasses the cache, so random
 # parameters cannot fill it.
 CACHEABLE_QUERY_PATHS = ("/search/",)
 CACHEABLE_QUERY_PARAMS = {"query", "page"}
+# Set in the WSGI environment by the front when it has looked the request up and missed, so that
+# the middleware does not read the cache a second time.
+LOOKED_UP = "pagecache.key"
 
 
 def _excluded_prefixes():
-    return tuple(getattr(settings, "PAGE_CACHE_EXCLUDED_PATHS", ()))
+    excluded = tuple(getattr(settings, "PAGE_CACHE_EXCLUDED_PATHS", ()))
+    return excluded + tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p)
 
 
-def cache_key(request):
-    raw = f"{request.get_host()}|{request.get_full_path()}"
-    return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+def _scheme(environ):
+    """request.scheme, read from the WSGI environment (it honours SECURE_PROXY_SSL_HEADER)."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
+    return environ.get("wsgi.url_scheme", "http")
 
 
-def request_may_be_served(request):
-    """Could this request get a shared cached page? Decided from the request alone, before
-    sessions and authentication run: a session or messages cookie means a visitor who may be
-    signed in, may have unlocked a password-protected page, or has a message waiting."""
+def _raw_host(environ, scheme):
+    """The host as Django's request.get_host() reads it, before validation. Pages are stored only
+    after Django has validated the host, so an unknown host can never match a stored page."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return environ["HTTP_X_FORWARDED_HOST"]
+    if "HTTP_HOST" in environ:
+        return environ["HTTP_HOST"]
+    host, port = environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", ""))
+    return host if port == ("443" if scheme == "https" else "80") else f"{host}:{port}"
+
+
+def cache_key(environ):
+    """The cache key of a request that may get a shared cached page, or None if it may not.
+
+    Decided from the request alone, before sessions and authentication run: a session or
+    messages cookie means a visitor who may be signed in, may have unlocked a
+    password-protected page, or has a message waiting. The key holds the scheme, so a page
+    stored for https is never the answer to a plain-http request (which must be redirected)."""
     if not getattr(settings, "PAGE_CACHE_ENABLED", True):
-        return False
-    if request.method not in ("GET", "HEAD"):
-        return False
-    if request.path.startswith(_excluded_prefixes()):
-        return False
-    if request.GET and (
-        not request.path.startswith(CACHEABLE_QUERY_PATHS)
-        or not set(request.GET) <= CACHEABLE_QUERY_PARAMS
-    ):
-        return False
-    cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+        return None
+    if environ.get("REQUEST_METHOD", "GET").upper() not in ("GET", "HEAD"):
+        return None
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
+    if path.startswith(_excluded_prefixes()):
+        return None
+    query = environ.get("QUERY_STRING", "")
+    if query:
+        if not path.startswith(CACHEABLE_QUERY_PATHS):
+            return None
+        names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+        if not names <= CACHEABLE_QUERY_PARAMS:
+            return None
+    cookie_header = environ.get("HTTP_COOKIE")
+    if cookie_header:
+        cookies = parse_cookie(cookie_header)
+        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+            return None
+    scheme = _scheme(environ)
+    raw = f"{scheme}://{_raw_host(environ, scheme)}{path}?{query}"
+    return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class LocalCopies:
+    """Each process keeps its most recently served pages in memory, so that a hit reads only
+    the versions of the page's tags from the shared cache (one small round trip), not the page
+    itself. A copy is served under exactly the rules of the shared entry it came from: every tag
+    unchanged and not expired."""
+
+    def __init__(self, size):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def discard(self, key):
+        with self.lock:
+            self.entries.pop(key, None)
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+local_copies = LocalCopies(size=200)
+
+
+def is_current(entry):
+    return entry["expires"] > time.time() and (
+        tags.current_versions(entry["tags"]) == entry["tags"]
+    )
+
+
+def find(key):
+    """The stored entry under ``key`` if every tag it showed is unchanged and it has not expired,
+    else None. Raises if the cache is unreachable (the caller serves the page fresh)."""
+    entry = local_copies.get(key)
+    if entry is not None:
+        if is_current(entry):
+            return entry
+        local_copies.discard(key)
+    entry = tags.cache().get(key)
+    if entry is None or not is_current(entry):
+        return None
+    local_copies.put(key, entry)
+    return entry
+
+
+def entry_for(response, versions, timeout):
+    """What is stored of a finished response: status, headers and body, ready to send as is."""
+    headers = [(name, value) for name, value in response.items() if name.lower() != "x-cache"]
+    return {
+        "tags": versions,
+        "expires": time.time() + timeout,
+        "status": response.status_code,
+        "reason": response.reason_phrase,
+        "headers": headers,
+        "body": response.content,
+    }
 
 
 def request_is_cacheable(request):
     """The inner check, once sessions and authentication have run."""
-    if not request_may_be_served(request):
+    if cache_key(request.META) is None:
         return False
     if request.user.is_authenticated:
         return False
@@ -71,7 +187,7 @@ def request_is_cacheable(request):
 def response_is_storable(request, response, collector):
     if collector.uncacheable or response.status_code != 200 or response.streaming:
         return False
-    if getattr(request, "is_preview", False):
+    if request.method != "GET" or getattr(request, "is_preview", False):
         return False
     if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False
@@ -88,36 +204,41 @@ def response_is_storable(request, response, collector):
 
 
 class PageCacheServeMiddleware:
-    """The outer half, placed just after WhiteNoise: answers from the cache before sessions,
-    authentication and the rest of the stack run (as cheaply as a static file), and stores the
-    finished response, with every header the middleware inside it added (CSP and the other
-    security headers), when the inner half has found it storable."""
+    """The outer half, first in MIDDLEWARE: answers hits the front did not see (runserver, the
+    test client) before anything else runs, and stores the finished response, with every header
+    the middleware inside it added, when the inner half has found it storable."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request_may_be_served(request):
+        environ = request.META
+        looked_up = LOOKED_UP in environ
+        key = environ[LOOKED_UP] if looked_up else cache_key(environ)
+        if key is None:
             return self.get_response(request)
 
-        key = cache_key(request)
-        backend = tags.cache()
-        try:
-            entry = backend.get(key)
-            if entry is not None and tags.current_versions(entry["tags"]) == entry["tags"]:
-                response = entry["response"]
+        if not looked_up:
+            try:
+                entry = find(key)
+            except Exception:  # an unreachable cache means a slower page, never a broken one
+                logger.exception("Page cache lookup failed for %s", request.path)
+                return self.get_response(request)
+            if entry is not None:
+                response = HttpResponse(
+                    entry["body"], status=entry["status"], reason=entry["reason"]
+                )
+                for name, value in entry["headers"]:
+                    response[name] = value
                 response["X-Cache"] = "hit"
                 return response
-        except Exception:  # an unreachable cache means a slower page, never a broken one
-            logger.exception("Page cache lookup failed for %s", request.path)
-            return self.get_response(request)
 
         response = self.get_response(request)
         plan = getattr(request, "_pagecache_plan", None)
         if plan is not None and not response.cookies:
             versions, timeout = plan
             try:
-                backend.set(key, {"tags": versions, "response": response}, timeout)
+                tags.cache().set(key, entry_for(response, versions, timeout), timeout)
             except Exception:  # a full or unreachable cache must never break a page
                 logger.exception("Could not store %s in the page cache", request.path)
         return response

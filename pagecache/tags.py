@@ -15,6 +15,7 @@ once, on every server that shares the cache, and nothing else is touched.
 import contextvars
 import datetime as dt
 import logging
+import secrets
 
 from django.core.cache import caches
 from django.utils import timezone
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "default"
 VERSION_PREFIX = "pagecache:tag:"
+# A tag every cached response carries (see versions_for_storing).
+EVERYTHING = "everything"
 
 _collector = contextvars.ContextVar("pagecache_collector", default=None)
 
@@ -90,9 +93,14 @@ def current_versions(tags):
 
 def versions_for_storing(tags, started_at):
     """The tag versions to store with a response rendered since ``started_at``, or None if one
-    of its tags changed while it was being rendered (it may show the old content then)."""
-    if not tags:
-        return {}
+    of its tags changed while it was being rendered (it may show the old content then).
+
+    Every response also carries the EVERYTHING tag, which is never at version 0 once something
+    is stored: emptying the cache resets it, so every copy kept anywhere (the processes keep
+    their own copies of recent pages) is stale at once."""
+    if cache().get(VERSION_PREFIX + EVERYTHING) is None:
+        cache().add(VERSION_PREFIX + EVERYTHING, _fresh_version(), timeout=None)
+    tags = {*tags, EVERYTHING}
     version_keys = {VERSION_PREFIX + tag: tag for tag in tags}
     stamp_keys = {VERSION_PREFIX + tag + ":at": tag for tag in tags}
     found = cache().get_many([*version_keys, *stamp_keys])
@@ -112,21 +120,21 @@ def invalidate(*tags):
 
 
 def _bump(tags):
+    """Give each tag a new random version. A plain write, not an increment: two servers bumping
+    the same tag at the same moment can never both write the same value (as a read-then-write
+    increment could in a cache without an atomic one), so no bump is ever lost."""
+    names = {str(t) for t in tags if t}
+    if not names:
+        return
     backend = cache()
+    backend.set_many({VERSION_PREFIX + tag: _fresh_version() for tag in names}, timeout=None)
     now = timezone.now().timestamp()
-    for tag in {str(t) for t in tags if t}:
-        key = VERSION_PREFIX + tag
-        try:
-            backend.incr(key)
-        except ValueError:
-            # Not set yet (or evicted). A fresh start from the clock can never equal a version
-            # stored earlier, so whatever was cached under the old version is stale.
-            backend.set(key, _fresh_version(), timeout=None)
-        backend.set(key + ":at", now, timeout=3600)
+    backend.set_many({VERSION_PREFIX + tag + ":at": now for tag in names}, timeout=3600)
 
 
 def _fresh_version():
-    return int(timezone.now().timestamp() * 1_000_000)
+    """A version no response can have been stored with: 63 random bits (0 means never bumped)."""
+    return secrets.randbits(63) or 1
 
 
 def remember(name, depends_on, build, timeout=3600):

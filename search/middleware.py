@@ -64,16 +64,21 @@ def count_hit(query):
 atexit.register(flush_hits)
 
 
+def count_search(params):
+    """Count the search asked for by these query parameters: once per search, not once per page
+    of its results, and nothing for an empty query."""
+    from search.views import clean_query
+
+    query = clean_query(params.get("query", ""))
+    if query and params.get("page", "1") in ("", "1"):
+        count_hit(query)
+
+
 class SearchHitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.method == "GET" and request.path == SEARCH_PATH:
-            from search.views import clean_query
-
-            query = clean_query(request.GET.get("query", ""))
-            # Once per search, not once per page of its results.
-            if query and request.GET.get("page", "1") in ("", "1"):
-                count_hit(query)
+            count_search(request.GET)
         return self.get_response(request)

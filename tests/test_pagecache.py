@@ -1,6 +1,8 @@
 """The full-page cache: what is served from it, what never is, and what clears exactly what."""
 
 import datetime as dt
+import io
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,6 +17,7 @@ from focusgroups.models import FocusGroupOpportunity, FocusGroupPage, FocusGroup
 from home.models import SiteSettings, StandardPage
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -413,3 +416,212 @@ def test_visitors_with_a_session_cookie_are_never_served_a_shared_page(client, m
     assert fetch(client, page.url)[1] == "hit"
     client.cookies["sessionid"] = "someone-who-may-be-signed-in"
     assert fetch(client, page.url)[1] != "hit"
+
+
+# --- The WSGI front (pagecache/wsgi.py): hits answered before Django runs -----------------------
+
+
+class StartResponse:
+    def __call__(self, status, headers):
+        self.status, self.headers = status, dict(headers)
+
+
+def django_must_not_run(environ, start_response):
+    raise AssertionError("the request reached Django")
+
+
+def through_front(environ, application=django_must_not_run):
+    from pagecache.wsgi import PageCacheFront
+
+    start_response = StartResponse()
+    body = b"".join(PageCacheFront(application)(environ, start_response))
+    return start_response, body
+
+
+class RecordingApp:
+    """Stands in for Django behind the front, remembering the environ it was given."""
+
+    def __call__(self, environ, start_response):
+        self.environ = environ
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"from django"]
+
+
+def test_the_production_application_is_wrapped_by_the_front():
+    from config.wsgi import application
+    from pagecache.wsgi import PageCacheFront
+
+    assert isinstance(application, PageCacheFront)
+
+
+def test_the_front_answers_a_stored_page_exactly_as_django_sent_it(client, make_focus_group, rf):
+    page = make_focus_group()
+    fresh = client.get(page.url)
+    answer, body = through_front(rf.get(page.url).environ)
+    assert answer.status == "200 OK"
+    assert answer.headers["X-Cache"] == "hit"
+    assert body == fresh.content
+    for header in (
+        "Content-Type",
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ):
+        assert answer.headers[header] == fresh[header], header
+
+
+def test_the_front_answers_head_with_headers_and_no_body(client, make_focus_group, rf):
+    page = make_focus_group()
+    fresh = client.get(page.url)
+    answer, body = through_front(rf.head(page.url).environ)
+    assert answer.headers["X-Cache"] == "hit"
+    assert answer.headers["Content-Length"] == str(len(fresh.content))
+    assert body == b""
+
+
+def test_a_miss_at_the_front_goes_to_django_which_does_not_read_the_cache_again(
+    client, make_focus_group, rf
+):
+    page = make_focus_group()
+    django = RecordingApp()
+    _, body = through_front(rf.get(page.url).environ, django)
+    assert body == b"from django"
+    with mock.patch("pagecache.middleware.find") as find:
+        response = client.get(page.url, **{"pagecache.key": django.environ["pagecache.key"]})
+    find.assert_not_called()
+    assert response["X-Cache"] == "miss"
+    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"
+
+
+def test_the_front_passes_on_whatever_must_not_get_a_shared_page(client, make_focus_group, rf):
+    page = make_focus_group()
+    client.get(page.url)
+    client.get("/search/?query=stroke")
+    must_reach_django = {
+        "session cookie": rf.get(page.url, HTTP_COOKIE="sessionid=abc"),
+        "messages cookie": rf.get(page.url, HTTP_COOKIE="messages=abc"),
+        "a post": rf.post(page.url),
+        "unknown query string": rf.get(page.url + "?utm_source=x"),
+        "plain http for a page stored over https": rf.get(page.url, secure=True),
+        "another host": rf.get(page.url, HTTP_HOST="elsewhere.example"),
+        "the admin": rf.get("/admin/"),
+        "static files": rf.get("/static/css/site.css"),
+    }
+    for reason, request in must_reach_django.items():
+        django = RecordingApp()
+        _, body = through_front(request.environ, django)
+        assert body == b"from django", reason
+
+
+def test_a_page_stored_over_https_is_served_only_over_https(client, make_focus_group, rf):
+    page = make_focus_group()
+    client.get(page.url, secure=True)
+    assert through_front(rf.get(page.url, secure=True).environ)[0].headers["X-Cache"] == "hit"
+    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
+
+
+def test_the_front_sees_an_invalidation_at_once(client, make_focus_group, rf):
+    page = make_focus_group(summary="Old summary.")
+    client.get(page.url)
+    republish(page, summary="New summary.")
+    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
+
+
+def test_an_unreachable_cache_at_the_front_sends_the_request_to_django(make_focus_group, rf):
+    page = make_focus_group()
+    with mock.patch("pagecache.tags.cache") as broken:
+        broken.return_value.get.side_effect = ConnectionError("cache down")
+        _, body = through_front(rf.get(page.url).environ, RecordingApp())
+    assert body == b"from django"
+
+
+def test_searches_answered_by_the_front_are_still_counted(client, demo_site, rf):
+    from wagtail.contrib.search_promotions.models import Query
+
+    client.get("/search/?query=esmint")
+    client.get("/search/?query=esmint&page=2")  # the same search: not counted again
+    for url in ("/search/?query=esmint", "/search/?query=esmint&page=2"):
+        assert through_front(rf.get(url).environ)[0].headers["X-Cache"] == "hit"
+    assert Query.get("esmint").hits == 2  # the first page, from Django then from the front
+
+
+def test_a_page_kept_in_a_process_is_stale_as_soon_as_its_content_changes(
+    client, make_focus_group, rf
+):
+    """Each process keeps copies of the pages it serves; they obey the same tags."""
+    page = make_focus_group(summary="Old summary.")
+    client.get(page.url)
+    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"  # kept now
+    republish(page, summary="New summary.")
+    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
+
+
+def test_emptying_the_cache_makes_every_kept_copy_stale(client, make_focus_group, rf):
+    from django.core.management import call_command
+
+    page = make_focus_group()
+    client.get(page.url)
+    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"
+    call_command("clear_page_cache", stdout=io.StringIO())
+    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
+
+
+def test_the_gunicorn_workers_use_a_short_switch_interval():
+    """So a cached page is not kept waiting for the interpreter lock by a thread rendering."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    before = sys.getswitchinterval()
+    try:
+        conf.post_fork(server=None, worker=None)
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_at_most_the_render_slots_run_django_at_once_and_cached_pages_never_wait(
+    client, make_focus_group, rf
+):
+    """The bulkhead: posts and uncached pages queue for a slot; a cached page needs none."""
+    import threading
+    import time
+
+    from pagecache.wsgi import PageCacheFront
+
+    page = make_focus_group()
+    client.get(page.url)
+    lock, release = threading.Lock(), threading.Event()
+    state = {"running": 0, "peak": 0}
+
+    def slow_django(environ, start_response):
+        with lock:
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+        release.wait(10)
+        with lock:
+            state["running"] -= 1
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+    front = PageCacheFront(slow_django, render_concurrency=1)
+    posts = [
+        threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
+        for _ in range(3)
+    ]
+    for post in posts:
+        post.start()
+    time.sleep(0.3)  # all three have reached the front: one renders, two wait for its slot
+    try:
+        start_response = StartResponse()
+        body = b"".join(front(rf.get(page.url).environ, start_response))  # while they queue
+        assert start_response.headers["X-Cache"] == "hit" and b"Stroke Thrombectomy" in body
+    finally:
+        release.set()
+        for post in posts:
+            post.join(10)
+    assert state["peak"] == 1
