@@ -77,15 +77,41 @@ def production_settings(**env):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_without_redis_the_cache_is_local_to_each_server():
-    configured = production_settings()
-    assert configured["caches"]["default"]["BACKEND"].endswith("LocMemCache")
+def test_without_redis_every_worker_process_shares_one_cache(tmp_path):
+    """gunicorn runs several worker processes: a publish handled by one must clear the page for
+    all of them, so production never uses a cache private to one process."""
+    assert production_settings()["caches"]["default"]["BACKEND"].endswith("FileBasedCache")
+
+    def in_a_worker(code):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
+        env.pop("DATABASE_URL", None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.production",
+            SECRET_KEY="a-sample-production-secret-key-for-this-check-only-0123456789",
+            CACHE_DIR=str(tmp_path / "cache"),
+        )
+        script = "import django; django.setup(); from pagecache import tags; " + code
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    before = in_a_worker("print(tags.current_versions(['page:1'])['page:1'])")
+    in_a_worker("tags.invalidate('page:1')")
+    after = in_a_worker("print(tags.current_versions(['page:1'])['page:1'])")
+    assert before == "0" and after not in ("", "0")
 
 
 def test_redis_url_moves_cache_and_sessions_into_redis():
     configured = production_settings(REDIS_URL="redis://10.0.0.5:6379/2")
     cache = configured["caches"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "pagecache.backends.RedisCache"
     assert cache["LOCATION"] == "redis://10.0.0.5:6379/2"
     assert configured["sessions"] == "django.contrib.sessions.backends.cached_db"
 

@@ -236,3 +236,21 @@ def test_a_register_entry_posted_to_one_server_shows_in_the_others_counts(cluste
     after = requests.get(server_a + group_url, timeout=30)
     assert after.headers["X-Cache"] == "miss"
     assert "Registrations so far: <strong>5</strong>" in after.text
+
+
+def test_the_redis_backend_reuses_one_client_and_behaves_as_djangos():
+    """pagecache.backends.RedisCache keeps one redis-py client instead of building one per call;
+    everything the site asks of a cache still works on a real Redis."""
+    from pagecache.backends import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:6379/12", {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"})
+    try:
+        assert cache._cache.get_client() is cache._cache.get_client()
+        cache.set("page", {"body": b"<html>"}, 60)
+        cache.set_many({"tag:a": 7, "tag:b": 8}, timeout=None)
+        assert cache.get("page") == {"body": b"<html>"}
+        assert cache.get_many(["tag:a", "tag:b", "tag:none"]) == {"tag:a": 7, "tag:b": 8}
+        assert cache.add("tag:a", 1) is False and cache.incr("tag:a") == 8
+        assert cache.delete("page") and cache.get("page") is None
+    finally:
+        cache.clear()

@@ -292,13 +292,15 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 # --- Caching and growth ---
-# One server: an in-process cache. Several servers: REDIS_URL, so that the page cache, its
-# invalidation, sessions, rate limits and lockouts are shared by all of them.
+# REDIS_URL: one cache shared by every process on every server (the page cache and its
+# invalidation, sessions, rate limits). Without it: a cache in each process here, which suits
+# runserver and the tests (one process); production.py shares a cache folder between its
+# gunicorn workers instead.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "pagecache.backends.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bcis"),
             "TIMEOUT": 600,
@@ -315,16 +317,17 @@ else:
 
 # Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
 # Two halves (pagecache/middleware.py): the inner one, last of all, decides what may be stored;
-# the outer one, right after WhiteNoise, answers hits before sessions and authentication run and
-# stores the finished page, security headers and CSP included.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
-    "pagecache.middleware.PageCacheServeMiddleware",
-)
+# the outer one, first of all, stores the finished page, security headers and CSP included, and
+# answers hits before anything else runs. In production the WSGI front (pagecache/wsgi.py)
+# answers hits even before Django does.
+MIDDLEWARE.insert(0, "pagecache.middleware.PageCacheServeMiddleware")
 MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
+# Requests that reach Django (everything but a cached page) run at most this many at a time in
+# each gunicorn worker; the others wait for a slot (pagecache/wsgi.py). 0 means no limit.
+RENDER_CONCURRENCY = int(os.environ.get("RENDER_CONCURRENCY", 2))
 
 # --- search ---
 # Search counts for the "Search terms" report are written at most this often (see

@@ -44,6 +44,20 @@ EMAIL_TIMEOUT = 10
 
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "https://127.0.0.1")
 
+# --- Caching ---
+# Every gunicorn worker must see the same cache: a publish handled by one worker has to clear
+# the page, the menu and the settings for all of them at once. Without REDIS_URL that is a
+# folder on this machine's disk, shared by its workers (one server only; see docs/deploy.md).
+if not REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "TIMEOUT": 600,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
 # --- Growth: object storage and the CDN ---
 # Uploaded documents and images go to S3-compatible object storage when a bucket is named;
 # otherwise to MEDIA_ROOT on local disk. The bucket stays private: documents are always served
