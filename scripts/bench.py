@@ -69,6 +69,8 @@ TARGET_HOME_P99_FACTOR = 2
 # also sets every *RATE_LIMIT* name it finds read from the environment in the settings.
 RATE_LIMIT_ENV_NAMES = ["REGISTRY_RATE_LIMIT"]
 RATE_LIMIT_VALUE = os.environ.get("BENCH_RATE_LIMIT_VALUE", "1000000")
+# The cache the instances share: the local Redis when it answers (BENCH_REDIS_URL=off for none).
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +166,12 @@ def percentile(values, pct):
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats
     return ordered[int(rank) - 1]
+
+
+def median_run(runs):
+    """The run with the median rate of requests (the lower middle one of an even number)."""
+    ordered = sorted(runs, key=lambda run: run.rps)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def growth_percent(before, after):
@@ -425,12 +433,13 @@ class Plan:
     memory_requests: int = 10_000
     write_seconds: int = 60
     write_clients: int = 16
+    rounds: int = 3
 
     @classmethod
     def from_env(cls):
         quick = os.environ.get("BENCH_QUICK", "") not in {"", "0", "false", "no"}
         if quick:
-            return cls(quick=True, wrk_seconds=3, memory_requests=1_000, write_seconds=8)
+            return cls(quick=True, wrk_seconds=3, memory_requests=1_000, write_seconds=8, rounds=1)
         return cls(quick=False, wrk_seconds=10)
 
 
@@ -479,6 +488,18 @@ def manage(env, *args, check=True):
     return run([PYTHON, "manage.py", *args], env, check=check)
 
 
+def bench_redis_url():
+    """BENCH_REDIS_URL, by default the local Redis when one answers; "off" for none."""
+    url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    if url.lower() in ("", "off", "0", "no", "false"):
+        return None
+    if "BENCH_REDIS_URL" in os.environ:
+        return url
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
+        return url
+    return None
+
+
 def production_env(workdir, **extra):
     """The production settings on loopback, with nothing inherited that would change them."""
     env = {
@@ -509,10 +530,15 @@ def production_env(workdir, **extra):
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    if os.environ.get("BENCH_REDIS_URL"):
-        # A shared Redis cache; the run's own key prefix keeps earlier runs' pages out.
-        env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+    redis_url = bench_redis_url()
+    if redis_url:
+        # The production topology's shared Redis cache; the run's own key prefix keeps earlier
+        # runs' pages out.
+        env["REDIS_URL"] = redis_url
         env["CACHE_KEY_PREFIX"] = f"bcis-bench-{Path(workdir).name}"
+    else:
+        # One server without Redis: the workers share a cache folder, this run's own.
+        env["CACHE_DIR"] = str(Path(workdir) / "cache")
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -775,10 +801,27 @@ def throughput(plan, workdir, report):
             say(f"  wrk {plan.wrk_seconds}s -t{plan.wrk_threads} -c{plan.wrk_connections} {url}")
             return run_wrk(url, plan.wrk_seconds, plan.wrk_threads, plan.wrk_connections, lua)
 
-        static = measure(cached, css)
+        # Static file and cached pages in interleaved rounds: a page is compared with the static
+        # file measured just before it, and the median round is kept, so a slow spell on the
+        # machine skews neither side.
+        rounds = []
+        for number in range(1, plan.rounds + 1):
+            say(f"  round {number} of {plan.rounds}: static file, then each cached page")
+            static_run = measure(cached, css)
+            rounds.append((static_run, {name: measure(cached, path) for name, path in PAGES}))
+        static = median_run([static_run for static_run, _ in rounds])
+        ratios = {}
         rows = [("static CSS", "file", static, "-")]
         for name, path in PAGES:
-            rows.append((name, "cached", measure(cached, path), cache_seen[path]))
+            per_round = sorted(
+                (
+                    ((pages[name].rps / run.rps if run.rps else 0.0), pages[name])
+                    for run, pages in rounds
+                ),
+                key=lambda pair: pair[0],
+            )
+            ratios[name], result = per_round[len(per_round) // 2]
+            rows.append((name, "cached", result, cache_seen[path]))
         for name, path in PAGES:
             rows.append((name, "uncached", measure(uncached, path), uncache_seen[path]))
         memory_after = {s.name: s.rss_mb() for s in servers}
@@ -804,7 +847,7 @@ def throughput(plan, workdir, report):
 
     table = []
     for name, mode, result, header in rows:
-        ratio = result.rps / static.rps if static.rps else None
+        ratio = ratios.get(name) if mode == "cached" else result.rps / static.rps
         table.append(
             [
                 name,
@@ -835,14 +878,19 @@ def throughput(plan, workdir, report):
             "p99_ms": r.p(99),
             "errors": r.errors,
             "x_cache": header,
+            "ratio_to_static": ratios.get(name) if mode == "cached" else None,
         }
         for name, mode, r, header in rows
+    ]
+    report.data["cached_rounds"] = [
+        {"static_rps": run.rps, **{name: pages[name].rps for name, _ in PAGES}}
+        for run, pages in rounds
     ]
 
     for name, mode, result, header in rows:
         if mode != "cached":
             continue
-        ratio = result.rps / static.rps if static.rps else 0
+        ratio = ratios[name]
         skipped = None
         if not header.startswith("hit"):
             skipped = f"X-Cache {header!r} after warm-up: page cache not active"
@@ -1037,6 +1085,9 @@ def write_load(plan, workdir, report, label, env):
             report.target(f"write load on {label}", "-", "-", False, reason)
             return reason
         warm(server, ["/"])
+        # A few seconds of load first, discarded: the idle baseline must not include the
+        # workers' first requests (imports, connections) any more than the loaded figure does.
+        run_wrk(server.base_url + "/", 3, 1, 2, lua)
         home_seconds = max(3, plan.write_seconds // 2)
         idle = run_wrk(server.base_url + "/", home_seconds, 1, 2, lua)
 
@@ -1181,6 +1232,11 @@ def main(argv=None):
     say(
         f"BCIS benchmark {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"{'QUICK smoke run' if plan.quick else 'full run'}"
+    )
+    redis_url = bench_redis_url()
+    say(
+        f"Cache shared by the instances' workers: "
+        f"{'Redis at ' + redis_url if redis_url else 'a cache folder (no Redis)'}"
     )
     with tempfile.TemporaryDirectory(prefix="bcis-bench-") as workdir:
         env = production_env(workdir)
