@@ -4,7 +4,7 @@
 Many threads, few renders: each worker has enough threads that a visitor asking for a cached
 page always finds one free, even while register posts and uncached pages queue; but at most
 RENDER_CONCURRENCY of those threads run Django at once (pagecache/wsgi.py), so a cached page
-shares the interpreter with one render at most, not with every thread.
+shares the interpreter with two renders at most, not with every thread.
 """
 
 import os

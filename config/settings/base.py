@@ -327,7 +327,7 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
 # Requests that reach Django (everything but a cached page) run at most this many at a time in
 # each gunicorn worker; the others wait for a slot (pagecache/wsgi.py). 0 means no limit.
-RENDER_CONCURRENCY = int(os.environ.get("RENDER_CONCURRENCY", 1))
+RENDER_CONCURRENCY = int(os.environ.get("RENDER_CONCURRENCY", 2))
 
 # --- search ---
 # Search counts for the "Search terms" report are written at most this often (see
