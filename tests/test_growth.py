@@ -50,23 +50,18 @@ def test_static_files_are_served_compressed(collected_static, encoding):
     assert "Accept-Encoding" in response["Vary"]
 
 
-def production_settings(**env):
-    """Import the production settings in a clean process and report what they configured."""
-    script = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({'caches': s.CACHES, 'sessions': s.SESSION_ENGINE, "
-        "'storages': s.STORAGES, 'frontend': s.WAGTAILFRONTENDCACHE, "
-        "'apps': s.INSTALLED_APPS}, default=str))"
-    )
+def in_production(code, **env):
+    """Run `code` after django.setup() with the production settings, in a clean process (no
+    Redis, bucket, CDN or database URL inherited), and return what it printed."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "AWS", "FRONT"))}
+    clean.pop("DATABASE_URL", None)
     clean.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="a-sample-production-secret-key-for-this-check-only-0123456789",
         **env,
     )
-    clean.pop("DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -74,37 +69,30 @@ def production_settings(**env):
         timeout=120,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return result.stdout.strip()
+
+
+def production_settings(**env):
+    """What the production settings configured, read in a clean process."""
+    script = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({'caches': s.CACHES, 'sessions': s.SESSION_ENGINE, "
+        "'storages': s.STORAGES, 'frontend': s.WAGTAILFRONTENDCACHE, "
+        "'apps': s.INSTALLED_APPS}, default=str))"
+    )
+    return json.loads(in_production(script, **env).splitlines()[-1])
 
 
 def test_without_redis_every_worker_process_shares_one_cache(tmp_path):
     """gunicorn runs several worker processes: a publish handled by one must clear the page for
     all of them, so production never uses a cache private to one process."""
     assert production_settings()["caches"]["default"]["BACKEND"].endswith("FileBasedCache")
+    cache_dir = str(tmp_path / "cache")
+    read = "from pagecache import tags; print(tags.current_versions(['page:1'])['page:1'])"
 
-    def in_a_worker(code):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
-        env.pop("DATABASE_URL", None)
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.production",
-            SECRET_KEY="a-sample-production-secret-key-for-this-check-only-0123456789",
-            CACHE_DIR=str(tmp_path / "cache"),
-        )
-        script = "import django; django.setup(); from pagecache import tags; " + code
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return result.stdout.strip()
-
-    before = in_a_worker("print(tags.current_versions(['page:1'])['page:1'])")
-    in_a_worker("tags.invalidate('page:1')")
-    after = in_a_worker("print(tags.current_versions(['page:1'])['page:1'])")
+    before = in_production(read, CACHE_DIR=cache_dir)
+    in_production("from pagecache import tags; tags.invalidate('page:1')", CACHE_DIR=cache_dir)
+    after = in_production(read, CACHE_DIR=cache_dir)
     assert before == "0" and after not in ("", "0")
 
 
