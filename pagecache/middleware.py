@@ -71,34 +71,43 @@ def _raw_host(environ, scheme):
     return host if port == ("443" if scheme == "https" else "80") else f"{host}:{port}"
 
 
-def cache_key(environ):
-    """The cache key of a request that may get a shared cached page, or None if it may not.
+def may_be_served(environ):
+    """Could this request get a shared cached page?
 
     Decided from the request alone, before sessions and authentication run: a session or
     messages cookie means a visitor who may be signed in, may have unlocked a
-    password-protected page, or has a message waiting. The key holds the scheme, so a page
-    stored for https is never the answer to a plain-http request (which must be redirected)."""
+    password-protected page, or has a message waiting."""
     if not getattr(settings, "PAGE_CACHE_ENABLED", True):
-        return None
+        return False
     if environ.get("REQUEST_METHOD", "GET").upper() not in ("GET", "HEAD"):
-        return None
+        return False
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
     if path.startswith(_excluded_prefixes()):
-        return None
+        return False
     query = environ.get("QUERY_STRING", "")
     if query:
         if not path.startswith(CACHEABLE_QUERY_PATHS):
-            return None
+            return False
         names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
         if not names <= CACHEABLE_QUERY_PARAMS:
-            return None
+            return False
     cookie_header = environ.get("HTTP_COOKIE")
     if cookie_header:
         cookies = parse_cookie(cookie_header)
         if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-            return None
+            return False
+    return True
+
+
+def cache_key(environ):
+    """The cache key of a request that may get a shared cached page, or None if it may not.
+    The key holds the scheme, so a page stored for https is never the answer to a plain-http
+    request (which must be redirected)."""
+    if not may_be_served(environ):
+        return None
     scheme = _scheme(environ)
-    raw = f"{scheme}://{_raw_host(environ, scheme)}{path}?{query}"
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
+    raw = f"{scheme}://{_raw_host(environ, scheme)}{path}?{environ.get('QUERY_STRING', '')}"
     return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -175,7 +184,7 @@ def entry_for(response, versions, timeout):
 
 def request_is_cacheable(request):
     """The inner check, once sessions and authentication have run."""
-    if cache_key(request.META) is None:
+    if not may_be_served(request.META):
         return False
     if request.user.is_authenticated:
         return False

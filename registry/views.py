@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from pagecache import tags
 from registry import emails, tokens
+from registry.forms import RegisterForm
 from registry.ratelimit import too_many_attempts
 
 logger = logging.getLogger(__name__)
@@ -108,18 +109,9 @@ def save_entry(page, form, request):
     return None
 
 
-CORE_COLUMNS = [
-    "full_name",
-    "gmc_number",
-    "role",
-    "role_other",
-    "hospital",
-    "region",
-    "experience",
-    "experience_details",
-    "training_intention",
-    "comments",
-]
+# The entry's own columns: the form's core questions, less the email address, which an update
+# may not change.
+CORE_COLUMNS = [name for name in RegisterForm.CORE_FIELDS if name != "email"]
 
 
 def core_values(data):
@@ -171,14 +163,23 @@ def initial_for(entry):
     return initial
 
 
-def manage(page, request, token):
+def open_link(page, request, token):
+    """The entry an emailed update or withdraw link names, or the response that refuses it: a
+    wrong method, too many attempts, or a link that is broken, expired or already used."""
     if request.method not in ALLOWED:
-        return HttpResponseNotAllowed(["GET", "POST"])
+        return None, HttpResponseNotAllowed(["GET", "POST"])
     if request.method == "POST" and too_many_attempts(request):
-        return rate_limited(page, request)
+        return None, rate_limited(page, request)
     entry, problem = entry_for_token(page, token)
     if problem:
-        return link_problem(page, request, problem)
+        return None, link_problem(page, request, problem)
+    return entry, None
+
+
+def manage(page, request, token):
+    entry, refusal = open_link(page, request, token)
+    if refusal:
+        return refusal
     form_class = page.get_update_form_class()
     message = ""
     if request.method == "POST" and request.POST.get("action") == "keep":
@@ -223,13 +224,9 @@ def update_entry(entry, form):
 
 
 def withdraw(page, request, token):
-    if request.method not in ALLOWED:
-        return HttpResponseNotAllowed(["GET", "POST"])
-    if request.method == "POST" and too_many_attempts(request):
-        return rate_limited(page, request)
-    entry, problem = entry_for_token(page, token)
-    if problem:
-        return link_problem(page, request, problem)
+    entry, refusal = open_link(page, request, token)
+    if refusal:
+        return refusal
     if request.method == "POST":
         entry.delete()
         logger.info("Register %s: an entry was withdrawn by its owner and deleted.", page.pk)
