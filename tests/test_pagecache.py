@@ -2,6 +2,9 @@
 
 import datetime as dt
 import io
+import os
+import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -579,7 +582,7 @@ def test_the_gunicorn_workers_use_a_short_switch_interval():
     before = sys.getswitchinterval()
     try:
         conf.post_fork(server=None, worker=None)
-        assert sys.getswitchinterval() == pytest.approx(0.001)
+        assert sys.getswitchinterval() == pytest.approx(0.0002)
     finally:
         sys.setswitchinterval(before)
 
@@ -625,3 +628,235 @@ def test_at_most_the_render_slots_run_django_at_once_and_cached_pages_never_wait
         for post in posts:
             post.join(10)
     assert state["peak"] == 1
+
+
+def test_render_threads_run_at_a_lower_cpu_priority_than_the_threads_answering_cached_pages(rf):
+    """When the machine is busy, the operating system runs a cached page before a render."""
+    import os
+    import threading
+
+    from pagecache.wsgi import PageCacheFront
+
+    seen = {}
+
+    def django(environ, start_response):
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+    caller = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, caller)
+    front = PageCacheFront(django, render_concurrency=1, render_niceness=5)
+    assert b"".join(front(rf.post("/register/").environ, StartResponse())) == b"rendered"
+    assert seen["nice"] == min(19, before + 5)
+    assert os.getpriority(os.PRIO_PROCESS, caller) == before  # the caller's priority is kept
+
+
+class DjangoLikeResponse:
+    """An ordinary (not streamed) Django response, remembering which thread closed it."""
+
+    streaming = False
+
+    def __init__(self):
+        self.closed_on = None
+
+    def __iter__(self):
+        return iter([b"<p>", b"page</p>"])
+
+    def close(self):
+        import threading
+
+        self.closed_on = threading.get_ident()
+
+
+def test_an_ordinary_page_is_read_and_closed_on_the_thread_that_rendered_it(rf):
+    """Django's end-of-request work (closing database connections) must run on the thread that
+    opened them, not on the thread that sends the page."""
+    import threading
+
+    from pagecache.wsgi import PageCacheFront
+
+    response, rendered_on = DjangoLikeResponse(), []
+
+    def django(environ, start_response):
+        rendered_on.append(threading.get_ident())
+        start_response("200 OK", [])
+        return response
+
+    front = PageCacheFront(django, render_concurrency=1)
+    body = front(rf.post("/register/").environ, StartResponse())
+    assert body == [b"<p>page</p>"]
+    assert rendered_on[0] != threading.get_ident()
+    assert response.closed_on == rendered_on[0]
+
+
+def test_a_streamed_answer_is_handed_back_unread_for_the_server_to_send(rf):
+    """A document download is sent as it is read, not loaded whole into memory first."""
+    from pagecache.wsgi import PageCacheFront
+
+    class Streamed:
+        streaming = True
+
+        def __iter__(self):
+            raise AssertionError("read by the front")
+
+    streamed = Streamed()
+
+    def django(environ, start_response):
+        start_response("200 OK", [])
+        return streamed
+
+    front = PageCacheFront(django, render_concurrency=1)
+    assert front(rf.get("/documents/1/paper.pdf").environ, StartResponse()) is streamed
+
+
+def test_server_slots_let_only_so_many_renders_run_across_processes(tmp_path):
+    """The server-wide limit holds between processes (gunicorn's workers), not only threads."""
+    import subprocess
+    import sys
+    import time
+
+    from pagecache.wsgi import ServerSlots
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import django, time; django.setup(); from pagecache.wsgi import ServerSlots\n"
+            f"with ServerSlots({str(tmp_path)!r}, 1).held():\n"
+            "    print('holding', flush=True); time.sleep(1.5)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with ServerSlots(tmp_path, 1).held():
+            waited = time.monotonic() - started
+    finally:
+        holder.wait(10)
+    assert waited > 0.5  # it had to wait for the other process's render to finish
+    started = time.monotonic()
+    with ServerSlots(tmp_path, 1).held():  # and once free, the slot is taken at once
+        assert time.monotonic() - started < 0.5
+
+
+def test_a_render_killed_while_holding_a_server_slot_does_not_lose_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from pagecache.wsgi import ServerSlots
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import django, time; django.setup(); from pagecache.wsgi import ServerSlots\n"
+            f"with ServerSlots({str(tmp_path)!r}, 1).held():\n"
+            "    print('holding', flush=True); time.sleep(60)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(10)
+    done = threading.Event()
+
+    def take():
+        with ServerSlots(tmp_path, 1).held():
+            done.set()
+
+    threading.Thread(target=take, daemon=True).start()
+    assert done.wait(5)
+
+
+def test_with_two_server_slots_two_renders_run_at_once_and_a_third_waits(tmp_path, rf):
+    from pagecache.wsgi import PageCacheFront, ServerSlots
+
+    lock, release = threading.Lock(), threading.Event()
+    state = {"running": 0, "peak": 0}
+
+    def slow_django(environ, start_response):
+        with lock:
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+        release.wait(10)
+        with lock:
+            state["running"] -= 1
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+    slots = ServerSlots(tmp_path, 2)
+    # Two "workers" (fronts with pools of their own) share the server's two slots.
+    fronts = [PageCacheFront(slow_django, render_concurrency=3, server_slots=slots) for _ in "ab"]
+    posts = [
+        threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
+        for front in fronts
+        for _ in range(2)
+    ]
+    for post in posts:
+        post.start()
+    time.sleep(0.5)
+    assert state["running"] == 2
+    release.set()
+    for post in posts:
+        post.join(10)
+    assert state["peak"] == 2
+
+
+def test_static_files_never_wait_for_a_render(rf, settings):
+    """The style sheet of a page must not queue behind a burst of register posts."""
+    from pagecache.wsgi import PageCacheFront
+
+    release = threading.Event()
+
+    def django(environ, start_response):
+        if environ["PATH_INFO"].startswith(settings.STATIC_URL):
+            start_response("200 OK", [("Content-Type", "text/css")])
+            return [b"body{}"]
+        release.wait(10)
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+    front = PageCacheFront(django, render_concurrency=1)
+    post = threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
+    post.start()
+    try:
+        time.sleep(0.2)  # the only render thread is busy
+        answer = StartResponse()
+        assert front(rf.get(settings.STATIC_URL + "css/site.css").environ, answer) == [b"body{}"]
+        assert answer.status == "200 OK"
+    finally:
+        release.set()
+        post.join(10)
+
+
+def test_gunicorn_gives_its_workers_server_slots_one_less_than_the_cores(monkeypatch):
+    import importlib.util
+
+    for name in ("SERVER_RENDER_SLOTS", "RENDER_LOCK_DIR"):  # put back as they were after
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+
+    class Server:
+        pass
+
+    server = Server()
+    conf.on_starting(server)
+    try:
+        assert os.environ["SERVER_RENDER_SLOTS"] == "3"
+        assert Path(os.environ["RENDER_LOCK_DIR"]).is_dir()
+    finally:
+        conf.on_exit(server)
+    assert not Path(server.render_lock_dir).exists()
