@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve lint check format browser bench wrk lighthouse lock audit clean help
+.PHONY: run test serve lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/
 run: $(VENV)/.deps-run
@@ -61,6 +61,10 @@ audit: $(VENV)/.deps-test
 ## bench: the rerunnable benchmark (wrk against gunicorn on loopback); BENCH_QUICK=1 for a smoke run
 bench: $(VENV)/.deps-run wrk
 	$(PY) scripts/bench.py
+
+## bench-ceiling: the best home p99 under the write load any one-machine design could reach here
+bench-ceiling: $(VENV)/.deps-run wrk
+	$(PY) scripts/bench_ceiling.py
 
 ## wrk: make sure Debian's wrk is installed for the benchmark
 wrk:
