@@ -142,16 +142,18 @@ class PageCacheFront:
 
     def _render_whole(self, environ, start_response):
         """Django's answer, in full when it is an ordinary page: rendering, reading the body and
-        closing the response (Django's end-of-request signal) all happen on the render thread.
-        A streamed answer (a document download) is handed back to be sent as it is read."""
+        closing the response (Django's end-of-request signal) all happen on the render thread;
+        an answer to HEAD keeps its headers and loses its body. A streamed answer (a document
+        download) is handed back to be sent as it is read."""
         with self.server_slots.held() if self.server_slots else contextlib.nullcontext():
             response = self.application(environ, start_response)
             if getattr(response, "streaming", True) is not False:
                 return response
             try:
-                return [b"".join(response)]
+                body = b"".join(response)
             finally:
                 response.close()
+            return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def render(self, environ, start_response):
         if self.static_prefix and environ.get("PATH_INFO", "").startswith(self.static_prefix):

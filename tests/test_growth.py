@@ -37,8 +37,7 @@ def test_hashed_static_files_are_immutable_for_a_year(collected_static):
     assert response.status_code == 200
     directives = [part.strip() for part in response["Cache-Control"].split(",")]
     assert "public" in directives and "immutable" in directives
-    max_age = next(int(d.split("=")[1]) for d in directives if d.startswith("max-age="))
-    assert max_age >= 31536000
+    assert "max-age=31536000" in directives
 
 
 @pytest.mark.django_db

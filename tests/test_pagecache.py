@@ -688,6 +688,8 @@ def test_an_ordinary_page_is_read_and_closed_on_the_thread_that_rendered_it(rf):
     assert body == [b"<p>page</p>"]
     assert rendered_on[0] != threading.get_ident()
     assert response.closed_on == rendered_on[0]
+    head = front(rf.head("/focus-groups/").environ, StartResponse())
+    assert head == []  # headers only, as HEAD asks
 
 
 def test_a_streamed_answer_is_handed_back_unread_for_the_server_to_send(rf):

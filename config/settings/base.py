@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.static_headers import one_year_for_hashed_files
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -151,6 +153,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Hashed static files are cached for a year, "public, immutable".
+WHITENOISE_ADD_HEADERS_FUNCTION = one_year_for_hashed_files
 
 # Uploads: a page editor form can be large; single uploads are capped below.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
