@@ -450,6 +450,25 @@ class RecordingApp:
         return [b"from django"]
 
 
+class SlowDjango:
+    """Stands in for Django taking its time: each request waits for ``release``, and the most
+    requests running at once is kept in ``peak``."""
+
+    def __init__(self):
+        self.lock, self.release = threading.Lock(), threading.Event()
+        self.running = self.peak = 0
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        self.release.wait(10)
+        with self.lock:
+            self.running -= 1
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+
 def test_the_production_application_is_wrapped_by_the_front():
     from config.wsgi import application
     from pagecache.wsgi import PageCacheFront
@@ -598,18 +617,7 @@ def test_at_most_the_render_slots_run_django_at_once_and_cached_pages_never_wait
 
     page = make_focus_group()
     client.get(page.url)
-    lock, release = threading.Lock(), threading.Event()
-    state = {"running": 0, "peak": 0}
-
-    def slow_django(environ, start_response):
-        with lock:
-            state["running"] += 1
-            state["peak"] = max(state["peak"], state["running"])
-        release.wait(10)
-        with lock:
-            state["running"] -= 1
-        start_response("200 OK", [])
-        return [b"rendered"]
+    slow_django = SlowDjango()
 
     front = PageCacheFront(slow_django, render_concurrency=1)
     posts = [
@@ -624,10 +632,10 @@ def test_at_most_the_render_slots_run_django_at_once_and_cached_pages_never_wait
         body = b"".join(front(rf.get(page.url).environ, start_response))  # while they queue
         assert start_response.headers["X-Cache"] == "hit" and b"Stroke Thrombectomy" in body
     finally:
-        release.set()
+        slow_django.release.set()
         for post in posts:
             post.join(10)
-    assert state["peak"] == 1
+    assert slow_django.peak == 1
 
 
 def test_render_threads_run_at_a_lower_cpu_priority_than_the_threads_answering_cached_pages(rf):
@@ -712,29 +720,36 @@ def test_a_streamed_answer_is_handed_back_unread_for_the_server_to_send(rf):
     assert front(rf.get("/documents/1/paper.pdf").environ, StartResponse()) is streamed
 
 
-def test_server_slots_let_only_so_many_renders_run_across_processes(tmp_path):
-    """The server-wide limit holds between processes (gunicorn's workers), not only threads."""
+def process_holding_a_slot(directory, seconds):
+    """Another process (as another gunicorn worker would be) holding the only server slot."""
     import subprocess
     import sys
-    import time
-
-    from pagecache.wsgi import ServerSlots
 
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import django, time; django.setup(); from pagecache.wsgi import ServerSlots\n"
-            f"with ServerSlots({str(tmp_path)!r}, 1).held():\n"
-            "    print('holding', flush=True); time.sleep(1.5)",
+            f"with ServerSlots({str(directory)!r}, 1).held():\n"
+            f"    print('holding', flush=True); time.sleep({seconds})",
         ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_server_slots_let_only_so_many_renders_run_across_processes(tmp_path):
+    """The server-wide limit holds between processes (gunicorn's workers), not only threads."""
+    import time
+
+    from pagecache.wsgi import ServerSlots
+
+    holder = process_holding_a_slot(tmp_path, 1.5)
     try:
-        assert holder.stdout.readline().strip() == "holding"
         started = time.monotonic()
         with ServerSlots(tmp_path, 1).held():
             waited = time.monotonic() - started
@@ -748,25 +763,10 @@ def test_server_slots_let_only_so_many_renders_run_across_processes(tmp_path):
 
 def test_a_render_killed_while_holding_a_server_slot_does_not_lose_it(tmp_path):
     import signal
-    import subprocess
-    import sys
 
     from pagecache.wsgi import ServerSlots
 
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import django, time; django.setup(); from pagecache.wsgi import ServerSlots\n"
-            f"with ServerSlots({str(tmp_path)!r}, 1).held():\n"
-            "    print('holding', flush=True); time.sleep(60)",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "holding"
+    holder = process_holding_a_slot(tmp_path, 60)
     holder.send_signal(signal.SIGKILL)
     holder.wait(10)
     done = threading.Event()
@@ -779,22 +779,10 @@ def test_a_render_killed_while_holding_a_server_slot_does_not_lose_it(tmp_path):
     assert done.wait(5)
 
 
-def test_with_two_server_slots_two_renders_run_at_once_and_a_third_waits(tmp_path, rf):
+def test_with_two_server_slots_two_renders_run_at_once_and_the_others_wait(tmp_path, rf):
     from pagecache.wsgi import PageCacheFront, ServerSlots
 
-    lock, release = threading.Lock(), threading.Event()
-    state = {"running": 0, "peak": 0}
-
-    def slow_django(environ, start_response):
-        with lock:
-            state["running"] += 1
-            state["peak"] = max(state["peak"], state["running"])
-        release.wait(10)
-        with lock:
-            state["running"] -= 1
-        start_response("200 OK", [])
-        return [b"rendered"]
-
+    slow_django = SlowDjango()
     slots = ServerSlots(tmp_path, 2)
     # Two "workers" (fronts with pools of their own) share the server's two slots.
     fronts = [PageCacheFront(slow_django, render_concurrency=3, server_slots=slots) for _ in "ab"]
@@ -806,11 +794,11 @@ def test_with_two_server_slots_two_renders_run_at_once_and_a_third_waits(tmp_pat
     for post in posts:
         post.start()
     time.sleep(0.5)
-    assert state["running"] == 2
-    release.set()
+    assert slow_django.running == 2
+    slow_django.release.set()
     for post in posts:
         post.join(10)
-    assert state["peak"] == 2
+    assert slow_django.peak == 2
 
 
 def test_static_files_never_wait_for_a_render(rf, settings):
@@ -832,8 +820,9 @@ def test_static_files_never_wait_for_a_render(rf, settings):
     post.start()
     try:
         time.sleep(0.2)  # the only render thread is busy
-        answer = StartResponse()
+        answer, started = StartResponse(), time.monotonic()
         assert front(rf.get(settings.STATIC_URL + "css/site.css").environ, answer) == [b"body{}"]
+        assert time.monotonic() - started < 2  # not after the render (which waits 10 s)
         assert answer.status == "200 OK"
     finally:
         release.set()
