@@ -1,10 +1,15 @@
 """Sign-in and password-reset forms: the same answer whatever the visitor got wrong."""
 
+import logging
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 
 from accounts.emails import send_in_background
+from registry.ratelimit import count_attempt, hashed
+
+logger = logging.getLogger(__name__)
 
 SIGN_IN_ERROR = (
     "The username or password is not right. Check both and try again: they are "
@@ -34,11 +39,22 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form, but the email is rendered and sent after the response.
 
     The request does the same work for every address (one indexed look-up), so an address with
-    an account takes no longer to answer than one without.
+    an account takes no longer to answer than one without. At most
+    ACCOUNTS_RESET_EMAILS_PER_ADDRESS emails go to one address per ACCOUNTS_RESET_WINDOW, so
+    nobody can fill a member's inbox with reset emails.
     """
 
     def save(self, *args, **kwargs):
         self._outgoing = []
+        email = self.cleaned_data["email"].strip().lower()
+        if count_attempt(
+            f"accounts:reset-email:{hashed(email)}",
+            settings.ACCOUNTS_RESET_EMAILS_PER_ADDRESS,
+            settings.ACCOUNTS_RESET_WINDOW,
+        ):
+            # Counted for every address, with an account or not, so this reveals nothing.
+            logger.info("Password reset email not sent: too many for one address this hour")
+            return
         super().save(*args, **kwargs)
         send_in_background(self._outgoing)
 

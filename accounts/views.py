@@ -1,7 +1,8 @@
 """Members sign in, sign out and reset or change their password on the site's own pages.
 
 These are Django's auth views with the site's templates and forms. Brute force is handled by
-django-axes (see settings); `locked_out` is the page it shows.
+django-axes (see settings); `locked_out` is the page it shows. Password reset requests are
+limited per connection here, and reset emails per address in accounts/forms.py.
 """
 
 import math
@@ -13,6 +14,7 @@ from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
 from accounts.forms import PasswordResetForm, SignInForm
+from registry.ratelimit import client_address, count_attempt, hashed
 
 
 class SignInView(auth_views.LoginView):
@@ -38,6 +40,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     @property
     def extra_email_context(self):
         return {"site_name": settings.WAGTAIL_SITE_NAME}
+
+    def post(self, request, *args, **kwargs):
+        if count_attempt(
+            f"accounts:reset-requests:{hashed(client_address(request))}",
+            settings.ACCOUNTS_RESET_REQUESTS_PER_CLIENT,
+            settings.ACCOUNTS_RESET_WINDOW,
+        ):
+            minutes = math.ceil(settings.ACCOUNTS_RESET_WINDOW / 60)
+            response = render(
+                request,
+                "registration/password_reset_too_many.html",
+                {"minutes": minutes},
+                status=429,
+            )
+            response["Retry-After"] = str(settings.ACCOUNTS_RESET_WINDOW)
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

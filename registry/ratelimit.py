@@ -23,12 +23,9 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def too_many_attempts(request):
-    """Count this post against its address; True if the address is over the limit."""
-    limit = settings.REGISTRY_RATE_LIMIT
-    window = settings.REGISTRY_RATE_WINDOW
-    digest = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
-    key = f"registry:posts:{digest}"
+def count_attempt(key, limit, window):
+    """Count one attempt under ``key``; True once more than ``limit`` were made within the
+    ``window`` seconds that began with the first. Shared by the register and password resets."""
     if cache.add(key, 1, timeout=window):
         return limit < 1
     try:
@@ -37,3 +34,17 @@ def too_many_attempts(request):
         cache.add(key, 1, timeout=window)
         count = 1
     return count > limit
+
+
+def hashed(value):
+    """What the cache keys carry instead of an address: never the address itself."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def too_many_attempts(request):
+    """Count this post against its address; True if the address is over the limit."""
+    return count_attempt(
+        f"registry:posts:{hashed(client_address(request))}",
+        settings.REGISTRY_RATE_LIMIT,
+        settings.REGISTRY_RATE_WINDOW,
+    )

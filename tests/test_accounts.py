@@ -178,6 +178,41 @@ def test_reset_email_goes_only_to_an_address_with_an_account(client, member, hom
     assert "hrout" in outbox[0].body  # the username, for members who forgot it too
 
 
+def test_no_more_than_three_reset_emails_go_to_one_address_in_an_hour(client, member, home_page):
+    """Nobody can fill a member's inbox; the answer stays the same, so it reveals nothing."""
+    answers = [reset(client, "helen@example.org") for _ in range(5)]
+    assert len(wait_for_mail(3)) == 3
+    time.sleep(0.3)
+    assert len(mail.outbox) == 3
+    assert {(a.status_code, a["Location"]) for a in answers} == {
+        (302, "/accounts/password-reset/sent/")
+    }
+    assert answers[-1].content == answers[0].content
+
+
+def test_reset_emails_to_another_address_are_counted_apart(client, member, home_page):
+    for _ in range(3):
+        reset(client, "someone-else@example.org")
+    reset(client, "helen@example.org")
+    assert [m.to for m in wait_for_mail(1)] == [["helen@example.org"]]
+
+
+def test_too_many_reset_requests_from_one_connection_get_a_clear_429(
+    client, member, home_page, settings
+):
+    settings.ACCOUNTS_RESET_REQUESTS_PER_CLIENT = 4
+    for n in range(4):
+        assert reset(client, f"x{n}@example.org").status_code == 302
+    refused = reset(client, "helen@example.org")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    html = refused.content.decode()
+    assert "<h1>Too many password reset requests</h1>" in html
+    assert "No email has been sent" in html and "site-header" in html
+    time.sleep(0.3)
+    assert mail.outbox == []  # nothing went to the account either
+
+
 def test_reset_email_is_sent_after_the_response(client, member, home_page, settings):
     settings.EMAIL_BACKEND = "tests.test_accounts.SlowEmailBackend"
     started = time.monotonic()
@@ -194,6 +229,7 @@ def test_reset_takes_the_same_time_for_known_and_unknown_addresses(
 ):
     """Median of 50 each, interleaved, with a mail server as slow as a real one."""
     settings.EMAIL_BACKEND = "tests.test_accounts.SlowEmailBackend"
+    settings.ACCOUNTS_RESET_EMAILS_PER_ADDRESS = settings.ACCOUNTS_RESET_REQUESTS_PER_CLIENT = 1000
     SlowEmailBackend.delay = 0.05
     timings = {"known": [], "unknown": []}
     try:
