@@ -343,9 +343,11 @@ class RegisterFormField(AbstractFormField):
 class RegisterEntry(models.Model):
     """One person's entry on one register. Unique per register and (lower-cased) email."""
 
+    # PROTECT: deleting a register page must never delete people's entries with it; the admin
+    # refuses first, with a message (registry/wagtail_hooks.py).
     page = models.ForeignKey(
         InterestRegisterPage,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="entries",
         verbose_name="register",
         help_text="The register this entry belongs to.",

@@ -13,10 +13,14 @@ from urllib.parse import urlencode
 
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.ui.components import Component
+from wagtail.models import Page
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import IndexView, InspectView
@@ -336,3 +340,39 @@ def counts(entries, column, choices):
 def add_register_panel(request, panels):
     if request.user.has_perm(VIEW_ENTRIES):
         panels.append(RegisterSummaryPanel(request))
+
+
+def refuse_to_delete_entries(request, pages):
+    """An answer that stops the deletion of ``pages`` if any of them, or any page below them,
+    is a register holding entries: deleting the page would delete people's entries with it.
+    None when nothing would be lost."""
+    registers = InterestRegisterPage.objects.none()
+    for page in pages:
+        registers |= InterestRegisterPage.objects.descendant_of(page, inclusive=True)
+    held = RegisterEntry.objects.filter(page__in=registers)
+    count = held.count()
+    if not count:
+        return None
+    names = held.values_list("page__title", flat=True).distinct()
+    titles = ", ".join(f"“{title}”" for title in names)
+    messages.error(
+        request,
+        f"Not deleted: the register {titles} holds {count} "
+        f"{'entry' if count == 1 else 'entries'}, which would be deleted with it. To close the "
+        "register, unpublish the page or set its closing date instead. To delete it, first "
+        "download the entries under Interest register → Register entries and delete them "
+        "there.",
+    )
+    return redirect(reverse("wagtailadmin_explore", args=[pages[0].get_parent().pk]))
+
+
+@hooks.register("before_delete_page")
+def keep_register_entries_on_delete(request, page):
+    return refuse_to_delete_entries(request, [page])
+
+
+@hooks.register("before_bulk_action")
+def keep_register_entries_on_bulk_delete(request, action_type, objects, action_class_instance):
+    if action_type == "delete" and objects and isinstance(objects[0], Page):
+        return refuse_to_delete_entries(request, list(objects))
+    return None
