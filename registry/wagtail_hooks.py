@@ -353,13 +353,15 @@ def refuse_to_delete_entries(request, pages):
     count = held.count()
     if not count:
         return None
-    names = held.values_list("page__title", flat=True).distinct()
+    names = list(held.values_list("page__title", flat=True).distinct())
     titles = ", ".join(f"“{title}”" for title in names)
+    registers_hold = "the register" if len(names) == 1 else "the registers"
+    registers_hold += f" {titles} {'holds' if len(names) == 1 else 'hold'} {count}"
     messages.error(
         request,
-        f"Not deleted: the register {titles} holds {count} "
-        f"{'entry' if count == 1 else 'entries'}, which would be deleted with it. To close the "
-        "register, unpublish the page or set its closing date instead. To delete it, first "
+        f"Not deleted: {registers_hold} {'entry' if count == 1 else 'entries'}, which would be "
+        "deleted with the page. To close a register, unpublish it or set its closing date "
+        "instead. To delete it, first "
         "download the entries under Interest register → Register entries and delete them "
         "there.",
     )
