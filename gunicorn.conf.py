@@ -24,9 +24,19 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1_000_000))
 max_requests_jitter = max_requests // 10
 SWITCH_INTERVAL_SECONDS = float(os.environ.get("GUNICORN_SWITCH_INTERVAL", 0.0002))
+
+
+def available_cores():
+    """The cores this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 2
+
+
 # Requests running Django at once across all workers: by default one less than the cores, so a
 # burst of register posts leaves a core for cached pages, static files and the database.
-SERVER_RENDER_SLOTS = int(os.environ.get("SERVER_RENDER_SLOTS", max(1, (os.cpu_count() or 2) - 1)))
+SERVER_RENDER_SLOTS = int(os.environ.get("SERVER_RENDER_SLOTS", max(1, available_cores() - 1)))
 
 
 def on_starting(server):

@@ -835,7 +835,8 @@ def test_gunicorn_gives_its_workers_server_slots_one_less_than_the_cores(monkeyp
     for name in ("SERVER_RENDER_SLOTS", "RENDER_LOCK_DIR"):  # put back as they were after
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})  # 4 of the host's
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
