@@ -253,13 +253,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_IPWARE_PROXY_COUNT", "0")) or None
+AXES_VERBOSE = False
+
 # Password resets: at most this many reset emails to one address, and this many reset requests
 # from one connection, per window (seconds). Past the first, nothing is sent and the answer is
 # unchanged (so it reveals nothing); past the second, a "too many requests" page (429).
 ACCOUNTS_RESET_EMAILS_PER_ADDRESS = 3
 ACCOUNTS_RESET_REQUESTS_PER_CLIENT = 20
 ACCOUNTS_RESET_WINDOW = 60 * 60
-AXES_VERBOSE = False
 
 # Content-Security-Policy (django-csp 4) for every public page. No inline script or style
 # anywhere on the public site; the Wagtail userbar loads its own files from 'self'.
