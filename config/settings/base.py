@@ -32,19 +32,22 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
+    # The site's own apps, one per domain.
     "home",
     "focusgroups",
     "registry",
     "search",
     "pagecache",
     "documents",
+    "accounts",
+    "outbox",  # emails kept in the database and sent by the worker, retried until delivered
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.search_promotions",
-    "wagtail_modeladmin",
+    "wagtail_modeladmin",  # the register's admin screens (registry/wagtail_hooks.py)
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -57,6 +60,10 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "django_tasks",  # Django's tasks framework (built into Django 6; a package on 5.2)
+    "django_tasks_db",  # its database backend: the queue the worker (manage.py run_worker) reads
+    "axes",  # sign-in lockouts (AXES_* below)
+    "csp",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +73,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts searches for the admin's "Search terms" report, cached answers included, so it
+    # comes before the page cache.
+    "search.middleware.SearchHitMiddleware",
+    # The outer half of the page cache: stores the finished page (security headers and CSP
+    # included) and answers hits before anything below runs (pagecache/middleware.py).
+    "pagecache.middleware.PageCacheServeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,6 +88,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Content-Security-Policy: strict on public pages, looser in the Wagtail admin (see
+    # accounts/middleware.py for why). Permissions-Policy and Cross-Origin-Resource-Policy.
+    "accounts.middleware.SiteCSPMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
+    # django-axes after the authentication middleware, as its documentation asks: it turns a
+    # locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
+    # The inner half of the page cache, last of all: decides what may be stored.
+    "pagecache.middleware.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +201,28 @@ LOGGING = {
     },
 }
 
+# Background work (Django's tasks framework). "default" is what Wagtail uses for its own small
+# jobs (reference and search index updates), run at once as Wagtail expects. "background" is the
+# site's durable queue, a table in the database: emails and reading the text of uploaded
+# documents are queued there in the same transaction as what caused them, and the worker
+# (`manage.py run_worker`, started by `make run`; a process of its own in production) runs them.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email", "documents"],
+    },
+}
+
+# Outgoing email (outbox/): a failed send is tried again after 30 s, 1 min, 2 min... up to
+# OUTBOX_MAX_ATTEMPTS times (about 2 hours in all), then reported. A send claimed longer ago
+# than OUTBOX_CLAIM_TIMEOUT_SECONDS belongs to a worker that died and is tried again. Sent
+# emails are deleted after OUTBOX_KEEP_DAYS (they hold personal data).
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", 30))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", 300))
+OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", 30))
+
 # Wagtail
 WAGTAIL_SITE_NAME = "BCIS focus groups"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
@@ -212,15 +256,6 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # --- Member sign-in and the site's security (accounts app) ---
 import datetime as _dt  # noqa: E402
 
-INSTALLED_APPS += ["accounts", "axes", "csp"]
-MIDDLEWARE += [
-    # Content-Security-Policy: strict on public pages, looser in the Wagtail admin (see
-    # accounts/middleware.py for why). Permissions-Policy and Cross-Origin-Resource-Policy.
-    "accounts.middleware.SiteCSPMiddleware",
-    "accounts.middleware.SecurityHeadersMiddleware",
-    # django-axes last, as its documentation asks: it turns a locked-out sign-in into a 429.
-    "axes.middleware.AxesMiddleware",
-]
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out (username, address) pair before the password is even checked
     # (AxesBackend rather than AxesStandaloneBackend so force_login and get_user work).
@@ -331,8 +366,6 @@ else:
 # the outer one, first of all, stores the finished page, security headers and CSP included, and
 # answers hits before anything else runs. In production the WSGI front (pagecache/wsgi.py)
 # answers hits even before Django does.
-MIDDLEWARE.insert(0, "pagecache.middleware.PageCacheServeMiddleware")
-MIDDLEWARE += ["pagecache.middleware.PageCacheMiddleware"]
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
@@ -353,12 +386,6 @@ RENDER_LOCK_DIR = os.environ.get("RENDER_LOCK_DIR", "")
 SEARCH_HITS_FLUSH_SECONDS = int(os.environ.get("SEARCH_HITS_FLUSH_SECONDS", 60))
 # Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
-# Counts searches for the admin's "Search terms" report; outside the page cache, so that searches
-# answered from the cache are counted too.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("pagecache.middleware.PageCacheServeMiddleware"),
-    "search.middleware.SearchHitMiddleware",
-)
 
 # --- interest register ---
 # How long an entry is kept without its owner confirming it again; the daily
