@@ -1,12 +1,12 @@
 """Sign-in and password-reset forms: the same answer whatever the visitor got wrong."""
 
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.template.loader import render_to_string
 
-from accounts.emails import send_in_background
+from outbox.mail import send_later
 from registry.ratelimit import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
@@ -36,16 +36,21 @@ class SignInForm(auth_forms.AuthenticationForm):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset form, but the email is rendered and sent after the response.
+    """Django's reset form, but the request only queues a task (accounts/tasks.py).
 
-    The request does the same work for every address (one indexed look-up), so an address with
-    an account takes no longer to answer than one without. At most
+    The request does the same work for every address, with an account or not: count it
+    against the per-address limit and queue one task. The worker finds the account and queues
+    the email in the outbox, which sends it and tries again if the mail server is down. At most
     ACCOUNTS_RESET_EMAILS_PER_ADDRESS emails go to one address per ACCOUNTS_RESET_WINDOW, so
     nobody can fill a member's inbox with reset emails.
     """
 
-    def save(self, *args, **kwargs):
-        self._outgoing = []
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def save(self, *args, request=None, use_https=False, **kwargs):
+        from accounts.tasks import send_password_reset
+
         email = self.cleaned_data["email"].strip().lower()
         if count_attempt(
             f"accounts:reset-email:{hashed(email)}",
@@ -55,8 +60,21 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             # Counted for every address, with an account or not, so this reveals nothing.
             logger.info("Password reset email not sent: too many for one address this hour")
             return
-        super().save(*args, **kwargs)
-        send_in_background(self._outgoing)
+        send_password_reset.enqueue(email, request.get_host(), use_https)
 
-    def send_mail(self, *args, **kwargs):
-        self._outgoing.append(partial(super().send_mail, *args, **kwargs))
+    def queue_reset_emails(self, *, domain, use_https):
+        """In the worker: Django's own reset logic, each email queued in the outbox."""
+        super().save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name=self.subject_template_name,
+            email_template_name=self.email_template_name,
+            extra_email_context={"site_name": settings.WAGTAIL_SITE_NAME},
+        )
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs
+    ):
+        subject = render_to_string(subject_template_name, context)
+        body = render_to_string(email_template_name, context)
+        send_later("accounts.password_reset", [to_email], subject, body)

@@ -1,19 +1,26 @@
-"""Emails about register entries. Each is sent only after the entry's transaction commits,
-and a failure is logged and noted on the entry (shown to register managers): the entry itself
-is never lost because a mail server is down."""
+"""Emails about register entries, queued in the outbox (outbox/mail.py).
+
+Each email is rendered here and written to the database in the same transaction as the entry
+that causes it, so it exists exactly when the entry does; the worker sends it, trying again
+while the mail server is down. An email that finally fails is noted on its entry for register
+managers to see (`note_failure`, connected in registry/apps.py). Nothing here talks to a mail
+server, so a slow or broken one never delays or breaks a registrant's answer.
+"""
 
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.mail import one_line, send_later
 from registry import tokens
+from registry.ratelimit import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
+
+REFERENCE_PREFIX = "registry.registerentry:"
 
 
 def manage_url(entry, request=None):
@@ -30,27 +37,6 @@ def admin_url(entry):
     return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
 
 
-def one_line(text):
-    return " ".join(str(text).split())
-
-
-def send(entry_pk, subject, template, context, to):
-    """Send one plain-text email; on failure log it and note it on the entry."""
-    from registry.models import RegisterEntry
-
-    if not to:
-        return False
-    try:
-        body = render_to_string(template, context)
-        EmailMessage(one_line(subject), body, settings.DEFAULT_FROM_EMAIL, to).send()
-    except Exception:
-        logger.exception("Could not send '%s' email for register entry %s", template, entry_pk)
-        note = f"{timezone.now():%d %b %Y %H:%M}: could not send {template.rsplit('/', 1)[-1]}"
-        RegisterEntry.objects.filter(pk=entry_pk).update(email_problem=note[:300])
-        return False
-    return True
-
-
 def entry_context(entry, link=None):
     page = entry.page
     return {
@@ -63,15 +49,24 @@ def entry_context(entry, link=None):
     }
 
 
-def send_new_entry_emails(entry_pk, link):
-    from registry.models import RegisterEntry
+def queue(entry, kind, subject, template, context, to):
+    """Render one plain-text email about `entry` and queue it in the current transaction."""
+    return send_later(
+        f"registry.{kind}",
+        to,
+        subject,
+        render_to_string(template, context),
+        reference=f"{REFERENCE_PREFIX}{entry.pk}",
+    )
 
-    entry = RegisterEntry.objects.select_related("page").filter(pk=entry_pk).first()
-    if entry is None:  # withdrawn in the meantime
-        return
-    context = entry_context(entry, link)
-    send(
-        entry.pk,
+
+def queue_new_entry_emails(entry, request):
+    """The registrant's confirmation and the staff notification. Call inside the entry's
+    transaction."""
+    context = entry_context(entry, manage_url(entry, request))
+    queue(
+        entry,
+        "confirmation",
         f"You are on the {context['register_title']}",
         "registry/emails/confirmation.txt",
         context,
@@ -80,8 +75,9 @@ def send_new_entry_emails(entry_pk, link):
     staff = entry.page.get_staff_addresses()
     if staff:
         context["admin_url"] = admin_url(entry)
-        send(
-            entry.pk,
+        queue(
+            entry,
+            "staff_notification",
             f"New entry: {context['register_title']}",
             "registry/emails/staff_notification.txt",
             context,
@@ -89,15 +85,23 @@ def send_new_entry_emails(entry_pk, link):
         )
 
 
-def send_already_registered_email(entry_pk, link):
-    from registry.models import RegisterEntry
-
-    entry = RegisterEntry.objects.select_related("page").filter(pk=entry_pk).first()
-    if entry is None:
-        return
-    context = entry_context(entry, link)
-    send(
-        entry.pk,
+def queue_already_registered_email(entry, request):
+    """The link to change an entry, to an address already on the register: at most
+    REGISTRY_REPEAT_EMAILS_PER_ADDRESS an hour, so nobody can flood someone's inbox by posting
+    the form with their address. Past that, nothing is sent (the page says the same)."""
+    if count_attempt(
+        f"registry:repeat-email:{hashed(entry.email)}",
+        settings.REGISTRY_REPEAT_EMAILS_PER_ADDRESS,
+        settings.REGISTRY_REPEAT_EMAILS_WINDOW,
+    ):
+        logger.info(
+            "Register %s: 'already registered' email not sent: too many this hour", entry.page_id
+        )
+        return None
+    context = entry_context(entry, manage_url(entry, request))
+    return queue(
+        entry,
+        "already_registered",
         f"Your entry on the {context['register_title']}",
         "registry/emails/already_registered.txt",
         context,
@@ -105,11 +109,12 @@ def send_already_registered_email(entry_pk, link):
     )
 
 
-def send_reconfirmation_email(entry, link, delete_after):
+def queue_reconfirmation_email(entry, link, delete_after):
     context = entry_context(entry, link)
     context["delete_after"] = delete_after
-    return send(
-        entry.pk,
+    return queue(
+        entry,
+        "reconfirm",
         f"Please confirm your entry on the {context['register_title']}",
         "registry/emails/reconfirm.txt",
         context,
@@ -117,11 +122,14 @@ def send_reconfirmation_email(entry, link, delete_after):
     )
 
 
-def queue_new_entry_emails(entry, request):
-    link = manage_url(entry, request)
-    transaction.on_commit(lambda: send_new_entry_emails(entry.pk, link))
+def note_failure(sender, email, **kwargs):
+    """outbox.signals.email_failed: note on the entry that one of its emails could not be sent."""
+    from registry.models import RegisterEntry
 
-
-def queue_already_registered_email(entry, request):
-    link = manage_url(entry, request)
-    transaction.on_commit(lambda: send_already_registered_email(entry.pk, link))
+    if not email.reference.startswith(REFERENCE_PREFIX):
+        return
+    kind = email.kind.removeprefix("registry.").replace("_", " ")
+    note = f"{timezone.now():%d %b %Y %H:%M}: could not send the {kind} email ({email.last_error})"
+    RegisterEntry.objects.filter(pk=email.reference.removeprefix(REFERENCE_PREFIX)).update(
+        email_problem=note[:300]
+    )

@@ -343,6 +343,11 @@ class RegisterFormField(AbstractFormField):
 class RegisterEntry(models.Model):
     """One person's entry on one register. Unique per register and (lower-cased) email."""
 
+    # Entries hold no references Wagtail's editors need ("where is this page used?"), and the
+    # index update would run as a task inside the registrant's transaction, where a failure
+    # rolls the entry back without an error.
+    wagtail_reference_index_ignore = True
+
     # PROTECT: deleting a register page must never delete people's entries with it; the admin
     # refuses first, with a message (registry/wagtail_hooks.py).
     page = models.ForeignKey(

@@ -1,4 +1,5 @@
-"""Keep cached pages that show the register's public counts in step with its entries."""
+"""Keep cached pages that show the register's public counts in step with its entries, and
+note on an entry when one of its emails could not be sent."""
 
 from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished
@@ -15,7 +16,11 @@ def on_register_page_changed(sender, instance, **kwargs):
 
 
 def connect():
+    from outbox.signals import email_failed
+    from registry.emails import note_failure
     from registry.models import InterestRegisterPage, RegisterEntry
+
+    email_failed.connect(note_failure, dispatch_uid="registry_note_email_failure")
 
     for signal in (page_published, page_unpublished, post_delete):
         signal.connect(

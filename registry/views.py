@@ -3,7 +3,7 @@ these functions hold the logic so that the model stays readable."""
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -41,6 +41,19 @@ def rate_limited(page, request):
     return response
 
 
+def not_saved(page, request, form):
+    """The form again, answers kept, saying plainly that nothing was saved (503)."""
+    tags.never_cache_this()
+    form.add_error(
+        None,
+        "We could not save your answers just now, because of a problem on our side. Nothing "
+        "was saved. Please send the form again in a minute; your answers are still here.",
+    )
+    response = render(page, request, page.template, {"form": form, "picture": None}, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
 def closed(page, request, status=200):
     # A cached "closed" page must give way to the form the moment the register opens.
     if page.not_yet_open():
@@ -61,7 +74,13 @@ def register(page, request):
             logger.info("Register %s: honeypot filled in; nothing saved.", page.pk)
             return HttpResponseRedirect(page.get_url(request) + "thank-you/")
         if form.is_valid():
-            save_entry(page, form, request)
+            try:
+                save_entry(page, form, request)
+            except (DatabaseError, connection.Database.Error, EntryNotSaved):
+                logger.exception("Register %s: an entry could not be saved", page.pk)
+                # A connection that died is dropped, so the page below can open a new one.
+                connection.close_if_unusable_or_obsolete()
+                return not_saved(page, request, form)
             return HttpResponseRedirect(page.get_url(request) + "thank-you/")
     else:
         if not page.is_open():
@@ -72,41 +91,73 @@ def register(page, request):
     return render(page, request, page.template, {"form": form, "picture": page.get_picture()})
 
 
+class EntryNotSaved(Exception):
+    """The entry's transaction did not leave a stored entry behind (rolled back)."""
+
+
 def save_entry(page, form, request):
-    """Create the entry, or on a repeated email change nothing and email the owner a link."""
+    """Create the entry with its emails, or on a repeated email change nothing and email the
+    owner a link. Raises EntryNotSaved or a DatabaseError if nothing was kept.
+
+    The entry and its emails are written in one transaction. Exiting a transaction that
+    something inside marked for rollback rolls back without an error, so the entry is looked up
+    again afterwards: the registrant is thanked only for an entry that is really there.
+    """
     from registry.models import RegisterEntry
 
     data = form.cleaned_data
-    existing = RegisterEntry.objects.filter(page=page, email=data["email"]).first()
-    if existing is None:
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                entry = RegisterEntry.objects.create(
-                    page=page,
-                    email=data["email"],
-                    consent_privacy_at=now,
-                    consent_contact_at=now if data.get("consent_contact") else None,
-                    consent_share_at=now if data.get("consent_share") else None,
-                    consent_wording_version=page.consent_version(),
-                    extra_answers=form.extra_answers(),
-                    created_at=now,
-                    updated_at=now,
-                    confirmed_at=now,
-                    **core_values(data),
-                )
-        except IntegrityError:
-            # The same email arrived twice at once; the other request's entry stands.
-            existing = RegisterEntry.objects.filter(page=page, email=data["email"]).first()
-            if existing is None:
-                raise
-        else:
+    if RegisterEntry.objects.filter(page=page, email=data["email"]).exists():
+        return already_registered(page, data["email"], request)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            entry = RegisterEntry.objects.create(
+                page=page,
+                email=data["email"],
+                consent_privacy_at=now,
+                consent_contact_at=now if data.get("consent_contact") else None,
+                consent_share_at=now if data.get("consent_share") else None,
+                consent_wording_version=page.consent_version(),
+                extra_answers=form.extra_answers(),
+                created_at=now,
+                updated_at=now,
+                confirmed_at=now,
+                **core_values(data),
+            )
             entry.page = page
             emails.queue_new_entry_emails(entry, request)
-            return entry
-    existing.page = page
-    emails.queue_already_registered_email(existing, request)
+    except IntegrityError:
+        # The same address arrived twice at once: the other request's entry stands.
+        return already_registered(page, data["email"], request)
+    if not entry_is_stored(entry.pk):
+        raise EntryNotSaved(f"register {page.pk}: the entry's transaction was rolled back")
+    return entry
+
+
+def already_registered(page, email, request):
+    """The address is on the register already: its entry stands, unchanged, and its owner is
+    emailed a link to change it. The visitor sees the same page as for a new entry."""
+    from registry.models import RegisterEntry
+
+    with transaction.atomic():
+        existing = RegisterEntry.objects.filter(page=page, email=email).first()
+        if existing is None:  # withdrawn in the meantime
+            raise EntryNotSaved(f"register {page.pk}: the entry this address had is gone")
+        existing.page = page
+        emails.queue_already_registered_email(existing, request)
     return None
+
+
+def entry_is_stored(pk):
+    """Whether the entry is in the database, asked on a fresh connection if the one that
+    wrote it has just died (its commit may still have gone through)."""
+    from registry.models import RegisterEntry
+
+    try:
+        return RegisterEntry.objects.filter(pk=pk).exists()
+    except (DatabaseError, connection.Database.Error):  # the driver's own error can escape
+        connection.close()
+        return RegisterEntry.objects.filter(pk=pk).exists()
 
 
 # The entry's own columns: the form's core questions, less the email address, which an update

@@ -188,3 +188,15 @@ def register_post_data(**overrides):
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def run_worker(db):
+    """Run what the background worker would run now (queued emails, document text), once,
+    in this process. Returns how many tasks ran."""
+    from outbox.worker import Loop
+
+    def _run():
+        return Loop().run_once()
+
+    return _run

@@ -17,11 +17,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 from wagtail.models import GroupPagePermission, Page
 from wagtail.test.utils import WagtailPageTestCase
 
 from focusgroups.models import FocusGroupPage
+from outbox.models import OutgoingEmail
 from registry import tokens
 from registry.models import ExportLog, InterestRegisterPage, RegisterEntry, RegisterFormField
 from registry.spreadsheet import neutralise
@@ -72,12 +74,14 @@ def register(make_register):
 
 
 @pytest.fixture
-def send_on_commit(django_capture_on_commit_callbacks):
-    """Run on_commit callbacks (the emails) as a real commit would."""
+def send_on_commit(django_capture_on_commit_callbacks, run_worker):
+    """Post, run on_commit callbacks as a real commit would, then let the worker send the
+    queued emails."""
 
     def _post(client, page, **overrides):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             response = post(client, page, **overrides)
+        run_worker()
         return response, callbacks
 
     return _post
@@ -399,15 +403,21 @@ def test_honeypot_is_hidden_from_people(client, register):
 # --- emails ----------------------------------------------------------------------------
 
 
-def test_confirmation_and_staff_emails_go_after_commit(
-    client, register, django_capture_on_commit_callbacks
+def test_confirmation_and_staff_emails_are_queued_with_the_entry_and_sent_by_the_worker(
+    client, register, django_capture_on_commit_callbacks, run_worker
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, register)
-        assert response.status_code == 302
-        assert mail.outbox == []  # queued for after the commit, not sent inside the transaction
+    assert response.status_code == 302
+    assert mail.outbox == []  # the request sends nothing: the worker does
     entry = RegisterEntry.objects.get()
-    confirmation, staff = mail.outbox
+    queued = OutgoingEmail.objects.filter(reference=f"registry.registerentry:{entry.pk}")
+    assert sorted(queued.values_list("kind", flat=True)) == [
+        "registry.confirmation",
+        "registry.staff_notification",
+    ]
+    assert run_worker() == 2
+    confirmation, staff = sorted(mail.outbox, key=lambda m: len(m.to))
     assert confirmation.to == ["alex.example@nhs.example"]
     assert confirmation.subject == "You are on the Stroke thrombectomy interest register"
     assert "Dear Alex Example" in confirmation.body
@@ -419,6 +429,8 @@ def test_confirmation_and_staff_emails_go_after_commit(
     assert "Alex Example" in staff.body and "Royal Test Infirmary" in staff.body
     assert f"/admin/registry/registerentry/inspect/{entry.pk}/" in staff.body
     assert "1234567" not in staff.body  # the GMC number stays in the admin
+    assert run_worker() == 0  # each email is sent once
+    assert len(mail.outbox) == 2
 
 
 def test_no_staff_email_when_no_addresses_are_set(client, make_register, send_on_commit):
@@ -427,17 +439,46 @@ def test_no_staff_email_when_no_addresses_are_set(client, make_register, send_on
     assert [m.to for m in mail.outbox] == [["alex.example@nhs.example"]]
 
 
-def test_a_failing_mail_server_is_logged_and_loses_nothing(
-    client, register, send_on_commit, caplog
+def test_a_failing_mail_server_is_retried_then_noted_on_the_entry(
+    client, register, send_on_commit, run_worker, settings, caplog
 ):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
     with mock.patch(
         "django.core.mail.EmailMessage.send", side_effect=ConnectionRefusedError("down")
     ):
         response, _ = send_on_commit(client, register)
-    assert response.status_code == 302
-    entry = RegisterEntry.objects.get()
-    assert "could not send" in entry.email_problem
-    assert any("Could not send" in r.getMessage() for r in caplog.records)
+        assert response.status_code == 302
+        entry = RegisterEntry.objects.get()
+        assert entry.email_problem == ""  # one failure: it will be tried again
+        assert OutgoingEmail.objects.filter(status="queued", attempts=1).count() == 2
+        with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+            run_worker()
+    entry.refresh_from_db()
+    assert "could not send the" in entry.email_problem
+    assert "ConnectionRefusedError" in entry.email_problem
+    assert OutgoingEmail.objects.filter(status="failed").count() == 2
+    assert any("Gave up on email" in r.getMessage() for r in caplog.records)
+    assert mail.outbox == []
+
+
+def test_a_mail_server_that_recovers_gets_each_email_once(
+    client, register, send_on_commit, run_worker
+):
+    with mock.patch(
+        "django.core.mail.EmailMessage.send", side_effect=ConnectionRefusedError("down")
+    ):
+        send_on_commit(client, register)
+    assert mail.outbox == []
+    run_worker()  # not due yet: nothing is sent early
+    assert mail.outbox == []
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        run_worker()
+        run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "alex.example@nhs.example",
+        "register@bcis.example",
+    ]
+    assert RegisterEntry.objects.get().email_problem == ""
 
 
 # --- one entry per email ----------------------------------------------------------------
@@ -804,8 +845,12 @@ def test_dashboard_panel_shows_totals_to_managers_only(manager, editor, register
 
 
 def run_retention(*args):
+    """The daily job, then the worker sending what it queued."""
+    from outbox.worker import Loop
+
     out = io.StringIO()
     call_command("registry_retention", *args, stdout=out)
+    Loop().run_once()
     return out.getvalue()
 
 
@@ -815,8 +860,8 @@ def test_retention_reminds_once_then_deletes_what_lapsed(register, settings):
     old = make_entry(register, 1, confirmed_at=dt.datetime(2024, 12, 10, tzinfo=dt.UTC))
     fresh = make_entry(register, 2, confirmed_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
     with time_machine.travel(NOW, tick=False):  # 29 Nov 2026: old lapses on 10 Dec 2026
-        assert "emailed 1 re-confirmation" in run_retention()
-        assert "emailed 0 re-confirmation" in run_retention()  # safe to run again
+        assert "queued 1 re-confirmation" in run_retention()
+        assert "queued 0 re-confirmation" in run_retention()  # safe to run again
     (reminder,) = mail.outbox
     assert reminder.to == ["person1@example.org"]
     assert "/manage/" in reminder.body and "deleted after 20 December 2026" in reminder.body

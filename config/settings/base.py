@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database connection lost mid-request: a 503 "nothing was saved, try again", not a 500.
+    "home.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -397,6 +399,10 @@ REGISTRY_LINK_MAX_AGE_DAYS = int(os.environ.get("REGISTRY_LINK_MAX_AGE_DAYS", 30
 # Posts to a register page allowed per address per window (seconds); the next one gets 429.
 REGISTRY_RATE_LIMIT = 10
 REGISTRY_RATE_WINDOW = 60
+# "You are already on the register" emails to one address per window (seconds): past that,
+# the page answers the same and nothing is sent, so the form cannot flood someone's inbox.
+REGISTRY_REPEAT_EMAILS_PER_ADDRESS = 3
+REGISTRY_REPEAT_EMAILS_WINDOW = 60 * 60
 # Behind a proxy that sets it, the request header holding the client's address, such as
 # HTTP_X_FORWARDED_FOR; empty means REMOTE_ADDR.
 REGISTRY_CLIENT_IP_HEADER = os.environ.get("REGISTRY_CLIENT_IP_HEADER", "")

@@ -6,8 +6,9 @@ update it (once: a second run sends nothing more). An entry is deleted only when
 lapsed AND its owner was asked at least the notice period ago, so nobody is deleted without
 warning, even if the command has not run for a while.
 
-Running twice at once is harmless: each reminder is claimed with a conditional update
-before it is sent, and deleting what is already deleted does nothing.
+Running twice at once is harmless: each reminder is claimed with a conditional update in the
+transaction that queues its email (the worker sends it), and deleting what is already deleted
+does nothing.
 
     manage.py registry_retention            # send reminders, delete lapsed entries
     manage.py registry_retention --dry-run  # say what would happen, change nothing
@@ -19,6 +20,7 @@ import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -71,31 +73,28 @@ class Command(BaseCommand):
             return
 
         deleted, _ = to_delete.delete()
-        sent = failed = 0
+        queued = 0
         for entry in to_remind.select_related("page").iterator():
-            claimed = (
-                RegisterEntry.objects.filter(pk=entry.pk, confirmed_at=entry.confirmed_at)
-                .filter(
-                    Q(reconfirmation_sent_at__isnull=True)
-                    | Q(reconfirmation_sent_at__lt=F("confirmed_at"))
-                )
-                .update(reconfirmation_sent_at=now)
-            )
-            if not claimed:
-                continue  # another run got there first, or the owner just confirmed
             delete_after = max(
                 now + notice, months_before(entry.confirmed_at, -settings.REGISTRY_RETENTION_MONTHS)
             )
-            link = emails.manage_url(entry)
-            if emails.send_reconfirmation_email(entry, link, delete_after):
-                sent += 1
-            else:
-                failed += 1
+            # The claim and the email in one transaction: both happen, or neither does.
+            with transaction.atomic():
+                claimed = (
+                    RegisterEntry.objects.filter(pk=entry.pk, confirmed_at=entry.confirmed_at)
+                    .filter(
+                        Q(reconfirmation_sent_at__isnull=True)
+                        | Q(reconfirmation_sent_at__lt=F("confirmed_at"))
+                    )
+                    .update(reconfirmation_sent_at=now)
+                )
+                if not claimed:
+                    continue  # another run got there first, or the owner just confirmed
+                emails.queue_reconfirmation_email(entry, emails.manage_url(entry), delete_after)
+                queued += 1
         message = (
-            f"Deleted {deleted} lapsed entr{'y' if deleted == 1 else 'ies'}; emailed {sent} "
-            f"re-confirmation request(s)"
-            + (f"; {failed} could not be sent (see the log)" if failed else "")
-            + "."
+            f"Deleted {deleted} lapsed entr{'y' if deleted == 1 else 'ies'}; queued {queued} "
+            "re-confirmation request(s) for the worker to send."
         )
         logger.info("registry_retention: %s", message)
         self.stdout.write(message)
