@@ -10,31 +10,40 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
+.PHONY: run test serve worker lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
 
-## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/
+## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_content
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py ensure_demo_member
 	@echo "Serving the demo site on http://$(HOST):$(PORT)/ (editors: http://$(HOST):$(PORT)/admin/)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "The background worker runs beside it: emails the site sends are printed below."
+	@$(PY) manage.py run_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (Chromium included) and run the whole suite
 test: $(VENV)/.deps-test browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## serve: run the production configuration (gunicorn + WhiteNoise) on loopback; needs SECRET_KEY
+## serve: run the production configuration (gunicorn + WhiteNoise + the worker) on loopback; needs SECRET_KEY
 serve: $(VENV)/.deps-run
 	@if [ -z "$$SECRET_KEY" ]; then \
 		echo "make serve refuses to start without SECRET_KEY (see the README's table)."; exit 1; fi
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput
-	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
-	DJANGO_SETTINGS_MODULE=config.settings.production \
-		$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+	@export SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+		DJANGO_SETTINGS_MODULE=config.settings.production; \
+	$(PY) manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## worker: the background worker on its own (emails, document text, scheduled publishing)
+worker: $(VENV)/.deps-run
+	$(PY) manage.py run_worker
 
 ## lint: ruff, Django's system checks and the missing-migrations check (CI runs this first)
 lint: $(VENV)/.deps-test

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class HomeConfig(AppConfig):
     name = "home"
     verbose_name = "Home and site settings"
+
+    def ready(self):
+        # Registers the site-wide periodic jobs with the worker loop.
+        from home import jobs  # noqa: F401

@@ -6,6 +6,6 @@ class RegistryConfig(AppConfig):
     verbose_name = "Interest register"
 
     def ready(self):
-        from registry import signals
+        from registry import jobs, signals  # noqa: F401 - jobs registers with the worker
 
         signals.connect()

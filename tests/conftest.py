@@ -192,11 +192,11 @@ def register_post_data(**overrides):
 
 @pytest.fixture
 def run_worker(db):
-    """Run what the background worker would run now (queued emails, document text), once,
-    in this process. Returns how many tasks ran."""
+    """Run the tasks the background worker would run now (queued emails, document text), in
+    this process; not its periodic jobs. Returns how many tasks ran."""
     from outbox.worker import Loop
 
     def _run():
-        return Loop().run_once()
+        return Loop().run_ready_tasks()
 
     return _run

@@ -36,7 +36,7 @@ def wait_for_mail(count=1, timeout=5.0):
     """Run the background worker (which sends queued emails) and return the outbox."""
     from outbox.worker import Loop
 
-    Loop().run_once()
+    Loop().run_ready_tasks()
     return mail.outbox
 
 

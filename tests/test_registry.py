@@ -850,7 +850,7 @@ def run_retention(*args):
 
     out = io.StringIO()
     call_command("registry_retention", *args, stdout=out)
-    Loop().run_once()
+    Loop().run_ready_tasks()
     return out.getvalue()
 
 
