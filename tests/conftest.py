@@ -55,13 +55,43 @@ def index_page(home_page):
 
 
 @pytest.fixture
-def make_document(db):
-    def _make(title="Discussion paper", filename="paper.pdf", content=None):
+def run_worker(db, monkeypatch):
+    """Run the background queue in this process, once: what `manage.py run_worker` does on
+    each pass (due periodic jobs, then every ready task). Returns the number of tasks run.
+
+    The worker drops stale database connections between tasks; inside a test's transaction
+    that would close the test's own connection, so here it keeps it."""
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    from outbox import worker
+    from outbox.worker import Loop
+
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def _run():
+        finished = DBTaskResult.objects.finished().count()
+        Loop().run_once()
+        return DBTaskResult.objects.finished().count() - finished
+
+    return _run
+
+
+@pytest.fixture
+def make_document(db, run_worker):
+    """Save a document; unless `read=False`, the worker then reads its text, as it would a
+    moment after an upload."""
+
+    def _make(title="Discussion paper", filename="paper.pdf", content=None, read=True):
         Document = get_document_model()
         document = Document(title=title)
         data = content if content is not None else make_placeholder_pdf(["A paper"], ["Text"])
         document.file.save(filename, ContentFile(data), save=False)
         document.save()
+        if read:
+            run_worker()
+            document.refresh_from_db()
         return document
 
     return _make
@@ -111,9 +141,10 @@ def make_focus_group(index_page):
 
 
 @pytest.fixture
-def demo_site(db):
-    """The demo content exactly as `make run` loads it."""
+def demo_site(db, run_worker):
+    """The demo content exactly as `make run` loads it, once the worker has read its paper."""
     call_command("load_demo_content", stdout=io.StringIO())
+    run_worker()
     return HomePage.objects.get()
 
 
