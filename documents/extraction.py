@@ -301,11 +301,20 @@ def extract_text(fileobj, extension, limits=None):
 # --- the child process ---
 
 
+def _lower_limit(which, soft, hard):
+    """Set a limit, never above a hard limit the process already has (that would fail)."""
+    _, current = resource.getrlimit(which)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(which, (soft, hard))
+
+
 def apply_limits(limits):
-    """Limit this process: processor time (SIGXCPU ends it) and address space (MemoryError)."""
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a killed reader leaves no core file
+    """Limit this process: processor time (SIGXCPU ends it, SIGKILL a second later) and
+    address space (allocations beyond it raise MemoryError)."""
+    _lower_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
+    _lower_limit(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
+    _lower_limit(resource.RLIMIT_CORE, 0, 0)  # a killed reader leaves no core file
 
 
 def read_request(request):

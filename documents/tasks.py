@@ -17,7 +17,7 @@ from django_tasks import task
 from wagtail.documents import get_document_model
 from wagtail.search import index
 
-from documents.reading import read_file
+from documents.reading import Outcome, read_file
 from outbox.worker import every
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,13 @@ def read_document_text(document_pk, file_name):
         return "replaced"
     if document.text_status != Status.PENDING:
         return "already read"
-    with document.open_file() as fileobj:
-        outcome = read_file(fileobj, document.file_extension)
+    try:
+        with document.open_file() as fileobj:
+            outcome = read_file(fileobj, document.file_extension)
+    except FileNotFoundError:
+        # Gone from storage for good; any other storage error fails the task, and the document,
+        # still waiting, is queued again later (requeue_stuck_documents).
+        outcome = Outcome(False, reason="the file is missing from storage")
     with transaction.atomic():
         # Only if it is still this file, still waiting: a replacement or another worker that
         # got there first wins.

@@ -23,7 +23,7 @@ from pypdf import PdfReader, PdfWriter
 from wagtail.documents import get_document_model
 
 from documents import reading
-from documents.extraction import MAX_EXTRACTED_CHARS, clean_text
+from documents.extraction import MAX_EXTRACTED_CHARS, MB, clean_text
 from documents.models import SearchableDocument
 from documents.tasks import read_document_text, requeue_stuck_documents
 from home.management.commands.load_demo_content import PAPER_DOCUMENT_TITLE
@@ -103,8 +103,11 @@ def understate_sizes(data, member, claimed_size):
 
 def pdf_pages_sharing_one_stream(pages=30, stream_bytes=100_000, operator=b"BT () Tj ET\n"):
     """A small PDF whose `pages` pages all draw the same large (compressed) content stream."""
-    stream = operator * (stream_bytes // len(operator))
-    packed = zlib.compress(stream, 9)
+    packer = zlib.compressobj(1)
+    count = stream_bytes // len(operator)
+    chunk = operator * max(1, (1024 * 1024) // len(operator))
+    packed = b"".join(packer.compress(chunk) for _ in range(count // (len(chunk) // len(operator))))
+    packed += packer.compress(operator * (count % (len(chunk) // len(operator)))) + packer.flush()
     kids = " ".join(f"{4 + i} 0 R" for i in range(pages)).encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -406,6 +409,18 @@ def test_reading_is_stopped_at_the_processor_time_limit(make_document, settings)
     assert elapsed < 10
 
 
+def test_reading_is_stopped_at_the_memory_limit(make_document, settings):
+    # One page whose drawing unpacks to 128 MB, under generous size limits.
+    settings.DOCUMENT_TEXT_MEMORY_MB = 96
+    settings.DOCUMENT_TEXT_MAX_PDF_PAGE_CONTENT_MB = 500
+    settings.DOCUMENT_TEXT_MAX_PDF_CONTENT_MB = 500
+    data = pdf_pages_sharing_one_stream(pages=1, stream_bytes=128 * MB, operator=b" " * 1024)
+    document, elapsed = read_timed(make_document, title="Memory hungry", content=data)
+    assert document.text_status == Status.NOT_READ
+    assert document.text_status_reason == "reading it needed more than 96 MB of memory"
+    assert elapsed < 10
+
+
 def test_a_reader_that_hangs_is_killed_at_the_time_limit(make_document, settings, monkeypatch):
     settings.DOCUMENT_TEXT_TIMEOUT_SECONDS = 1
     hang = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -574,3 +589,12 @@ def test_the_admins_multiple_upload_queues_the_text_too(client, django_user_mode
     document = get_document_model().objects.get(title="Dropped paper")
     assert "Calcified ostium" in document.extracted_text
     assert search_titles("ostium") == ["Dropped paper"]
+
+
+def test_a_file_missing_from_storage_is_marked_not_read(make_document):
+    document = make_document(title="Vanished", content=pdf_with("Vanished words"), read=False)
+    document.file.storage.delete(document.file.name)
+    assert read_document_text.call(document.pk, document.file.name) == "not read"
+    document.refresh_from_db()
+    assert document.text_status == Status.NOT_READ
+    assert document.text_status_reason == "the file is missing from storage"
