@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader, PdfWriter
 from wagtail.documents import get_document_model
 
-from documents import reading
+from documents import reading, tasks
 from documents.extraction import MAX_EXTRACTED_CHARS, MB, clean_text
 from documents.models import SearchableDocument
 from documents.tasks import read_document_text, requeue_stuck_documents
@@ -154,8 +154,8 @@ def forbid_reading(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a file was read here; it should only have been queued")
 
-    def forbid():
-        monkeypatch.setattr(reading.subprocess, "Popen", refuse)
+    def forbid(patcher=monkeypatch):
+        patcher.setattr(reading.subprocess, "Popen", refuse)
 
     return forbid
 
@@ -272,14 +272,19 @@ def test_replacing_the_file_reads_the_new_text_and_forgets_the_old(make_document
     assert search_titles("original") == []
 
 
-def test_a_task_for_a_file_since_replaced_does_nothing(make_document, run_worker):
+def test_a_task_for_a_file_since_replaced_does_nothing(
+    make_document, run_worker, forbid_reading, monkeypatch
+):
     document = make_document(title="Twice replaced", content=pdf_with("First wording"), read=False)
     first_name = document.file.name
     document = get_document_model().objects.get(pk=document.pk)
     document.file.save("second.pdf", ContentFile(pdf_with("Second wording")), save=False)
     document.save()
-    # The first file's task runs late, after the replacement: it must not store its text.
-    assert read_document_text.call(document.pk, first_name) == "replaced"
+    # The first file's task runs late, after the replacement: it reads nothing and stores
+    # nothing.
+    with monkeypatch.context() as patch:
+        forbid_reading(patch)
+        assert read_document_text.call(document.pk, first_name) == "replaced"
     document.refresh_from_db()
     assert document.extracted_text == ""
     assert document.text_status == Status.PENDING
@@ -287,6 +292,29 @@ def test_a_task_for_a_file_since_replaced_does_nothing(make_document, run_worker
     document.refresh_from_db()
     assert "Second wording" in document.extracted_text
     assert "First" not in document.extracted_text
+
+
+def test_a_file_replaced_while_it_is_being_read_does_not_get_the_old_text(
+    make_document, run_worker, monkeypatch
+):
+    document = make_document(title="Raced", content=pdf_with("Old wording"), read=False)
+    first_name = document.file.name
+
+    def read_while_an_editor_replaces_the_file(fileobj, extension):
+        editing = get_document_model().objects.get(pk=document.pk)
+        editing.file.save("newer.pdf", ContentFile(pdf_with("Newer wording")), save=False)
+        editing.save()
+        return reading.Outcome(True, text="Old wording")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "read_file", read_while_an_editor_replaces_the_file)
+        assert read_document_text.call(document.pk, first_name) == "replaced"
+    document.refresh_from_db()
+    assert document.extracted_text == ""
+    assert document.text_status == Status.PENDING
+    run_worker()
+    document.refresh_from_db()
+    assert document.extracted_text.endswith("Newer wording")
 
 
 def test_saving_without_a_new_file_queues_nothing(make_document, forbid_reading):
@@ -441,7 +469,9 @@ def test_the_reader_runs_without_the_sites_secrets(monkeypatch, settings):
 # --- A worker that stops mid-way ------------------------------------------------------------
 
 
-def test_a_document_left_waiting_by_a_stopped_worker_is_queued_again(make_document, run_worker):
+def test_a_document_left_waiting_by_a_stopped_worker_is_queued_again(
+    make_document, run_worker, monkeypatch
+):
     document = make_document(title="Orphaned", content=pdf_with("Orphan wording"), read=False)
     # A worker claimed the task and was killed while reading: the task stays "running".
     task = DBTaskResult.objects.get(task_path=read_document_text.module_path)
@@ -451,6 +481,11 @@ def test_a_document_left_waiting_by_a_stopped_worker_is_queued_again(make_docume
     later = timezone.now() + timezone.timedelta(seconds=901)
     assert requeue_stuck_documents(now=later) == 1
     assert requeue_stuck_documents(now=later) == 0  # safe to run twice
+    assert queued_reads() == 1
+    # Even by two workers at once, each having looked at the queue before the other queued it.
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "queued_task_pks", lambda pks: set())
+        assert requeue_stuck_documents(now=later) == 0
     assert queued_reads() == 1
     run_worker()
     document.refresh_from_db()
