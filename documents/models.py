@@ -1,27 +1,61 @@
 """The site's document model: Wagtail's own, plus the text read from inside the file."""
 
-import logging
-
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from wagtail.documents.models import AbstractDocument, Document
 from wagtail.search import index
 
-from documents.extraction import extract_text
-
-logger = logging.getLogger(__name__)
+from documents.extraction import can_read
+from documents.tasks import read_document_text
 
 
 class SearchableDocument(AbstractDocument):
-    """A document whose text (PDF, Word .docx, plain text) is read on upload and indexed.
+    """A document whose text (PDF, Word .docx, plain text) is read after upload and indexed.
 
-    The text is read again whenever the file is replaced. A file that cannot be read is logged
-    and the upload goes ahead: the document is then found by its title only.
+    Saving a new or replaced file never reads it: the document is marked "waiting to be read"
+    and a task is queued in the same transaction; the worker reads the file with limits on time
+    and memory (documents/tasks.py). A file that cannot be read, or is too big to read safely,
+    is marked "not read" with the reason: the upload has gone ahead and the document is found
+    by its title only.
     """
+
+    class TextStatus(models.TextChoices):
+        PENDING = "pending", "Waiting to be read"
+        DONE = "done", "Read"
+        NOT_READ = "not_read", "Not read"
 
     extracted_text = models.TextField(
         blank=True,
         editable=False,
         help_text="Filled in automatically from the file so that site search finds its text.",
+    )
+    text_status = models.CharField(
+        "text for search",
+        max_length=10,
+        choices=TextStatus.choices,
+        default=TextStatus.PENDING,
+        editable=False,
+        db_index=True,
+        help_text=(
+            "Whether the words inside the file have been read for site search. New files are "
+            "read in the background a minute or so after they are uploaded."
+        ),
+    )
+    text_status_reason = models.CharField(
+        "why",
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Why the file's words were not read, or were only partly read. The document can "
+            "still be found by its title."
+        ),
+    )
+    text_queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the file was last put in the queue to be read.",
     )
 
     admin_form_fields = Document.admin_form_fields
@@ -47,30 +81,41 @@ class SearchableDocument(AbstractDocument):
         source_name = getattr(source, "name", source)
         return source_name is not None and source_name != self.file.name
 
-    def refresh_extracted_text(self):
-        """Read the file's text into `extracted_text`; never raises because of the file."""
+    def forget_text(self):
+        """Clear the old file's text and say whether (and when) the new one will be read."""
         self.extracted_text = ""
-        try:
-            with self.open_file() as fileobj:
-                self.extracted_text = extract_text(fileobj, self.file_extension)
-        except Exception as error:  # noqa: BLE001 - any unreadable file must not stop the upload
-            logger.warning(
-                "Could not read the text of document %r (%s): %s. It is indexed by title only.",
-                self.title,
-                self.file.name,
-                str(error) or type(error).__name__,
+        if can_read(self.file_extension):
+            self.text_status = self.TextStatus.PENDING
+            self.text_status_reason = ""
+            self.text_queued_at = timezone.now()
+        else:
+            self.text_status = self.TextStatus.NOT_READ
+            self.text_status_reason = (
+                "Only PDF, Word (.docx) and plain text files are read; this one is found by its "
+                "title."
             )
-        finally:
-            if not self.file.closed:
-                self.file.seek(0)
+            self.text_queued_at = None
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
+        queue = False
         if self.file and (update_fields is None or "file" in update_fields) and self.file_is_new():
-            self.refresh_extracted_text()
+            self.forget_text()
+            queue = self.text_status == self.TextStatus.PENDING
             # Record the size now, so listings never have to write it back later.
             self.file_size = self.file.size
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "extracted_text", "file_size"}
-        super().save(*args, **kwargs)
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    "extracted_text",
+                    "text_status",
+                    "text_status_reason",
+                    "text_queued_at",
+                    "file_size",
+                }
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if queue:
+                # In the same transaction: the task exists exactly when the new file is kept.
+                read_document_text.enqueue(self.pk, self.file.name)
         self._text_source = self.file.name

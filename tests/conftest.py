@@ -55,13 +55,19 @@ def index_page(home_page):
 
 
 @pytest.fixture
-def make_document(db):
-    def _make(title="Discussion paper", filename="paper.pdf", content=None):
+def make_document(db, run_worker):
+    """Save a document; unless `read=False`, the worker then reads its text, as it would a
+    moment after an upload."""
+
+    def _make(title="Discussion paper", filename="paper.pdf", content=None, read=True):
         Document = get_document_model()
         document = Document(title=title)
         data = content if content is not None else make_placeholder_pdf(["A paper"], ["Text"])
         document.file.save(filename, ContentFile(data), save=False)
         document.save()
+        if read:
+            run_worker()
+            document.refresh_from_db()
         return document
 
     return _make
@@ -111,9 +117,10 @@ def make_focus_group(index_page):
 
 
 @pytest.fixture
-def demo_site(db):
-    """The demo content exactly as `make run` loads it."""
+def demo_site(db, run_worker):
+    """The demo content exactly as `make run` loads it, once the worker has read its paper."""
     call_command("load_demo_content", stdout=io.StringIO())
+    run_worker()
     return HomePage.objects.get()
 
 

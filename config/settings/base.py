@@ -225,6 +225,25 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
 OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", 300))
 OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", 30))
 
+# Documents' text (documents/): read by the worker, never in the upload request, one file at a
+# time in a child process limited to DOCUMENT_TEXT_CPU_SECONDS of processing, DOCUMENT_TEXT_
+# MEMORY_MB of memory and DOCUMENT_TEXT_TIMEOUT_SECONDS in all. A Word file may unpack to at
+# most DOCUMENT_TEXT_MAX_UNPACKED_MB (bytes really unpacked, whatever its headers say); a PDF's
+# pages may draw at most DOCUMENT_TEXT_MAX_PDF_PAGE_CONTENT_MB each and _CONTENT_MB in all. A
+# file over a limit is kept, marked "not read" and found by its title. A document still waiting
+# after DOCUMENT_TEXT_PENDING_TIMEOUT_SECONDS (its worker stopped) is queued again.
+DOCUMENT_TEXT_TIMEOUT_SECONDS = float(os.environ.get("DOCUMENT_TEXT_TIMEOUT_SECONDS", 60))
+DOCUMENT_TEXT_CPU_SECONDS = int(os.environ.get("DOCUMENT_TEXT_CPU_SECONDS", 20))
+DOCUMENT_TEXT_MEMORY_MB = float(os.environ.get("DOCUMENT_TEXT_MEMORY_MB", 512))
+DOCUMENT_TEXT_MAX_UNPACKED_MB = float(os.environ.get("DOCUMENT_TEXT_MAX_UNPACKED_MB", 20))
+DOCUMENT_TEXT_MAX_PDF_PAGE_CONTENT_MB = float(
+    os.environ.get("DOCUMENT_TEXT_MAX_PDF_PAGE_CONTENT_MB", 2)
+)
+DOCUMENT_TEXT_MAX_PDF_CONTENT_MB = float(os.environ.get("DOCUMENT_TEXT_MAX_PDF_CONTENT_MB", 10))
+DOCUMENT_TEXT_PENDING_TIMEOUT_SECONDS = int(
+    os.environ.get("DOCUMENT_TEXT_PENDING_TIMEOUT_SECONDS", 900)
+)
+
 # Wagtail
 WAGTAIL_SITE_NAME = "BCIS focus groups"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
