@@ -23,6 +23,7 @@ from wagtail.test.utils import WagtailPageTestCase
 
 from focusgroups.models import FocusGroupPage
 from registry import tokens
+from registry.forms import RegisterForm
 from registry.models import ExportLog, InterestRegisterPage, RegisterEntry, RegisterFormField
 from registry.spreadsheet import neutralise
 from registry.stats import picture_for_entries
@@ -264,6 +265,104 @@ def test_typed_text_is_escaped_on_the_page(client, register):
     ).content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+# --- tick boxes count only when ticked ----------------------------------------------------
+
+NOT_TICKED = ["0", "off", "no", "false", "", "yes", "true", "1", "ON", "on "]
+
+
+def rendered_value(html, name):
+    tag = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]*)"', tag).group(1)
+
+
+def test_each_consent_box_renders_the_value_that_counts_as_ticked(client, register):
+    html = client.get(register.url).content.decode()
+    values = {name: rendered_value(html, name) for name in RegisterForm.CONSENT_FIELDS}
+    assert values == dict.fromkeys(RegisterForm.CONSENT_FIELDS, "on")
+    with time_machine.travel(NOW, tick=False):
+        response = post(client, register, consent_share=values["consent_share"])
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert entry.consent_privacy_at == entry.consent_contact_at == entry.consent_share_at == NOW
+
+
+@pytest.mark.parametrize("value", NOT_TICKED)
+def test_privacy_consent_counts_only_the_rendered_value(client, register, value):
+    response = post(client, register, consent_privacy=value)
+    assert response.status_code == 200
+    assert "Agree to the privacy notice to join the register" in response.content.decode()
+    assert not RegisterEntry.objects.exists()
+
+
+@pytest.mark.parametrize("value", NOT_TICKED)
+@pytest.mark.parametrize("name", ["consent_contact", "consent_share"])
+def test_optional_consents_count_only_the_rendered_value(client, register, name, value):
+    response = post(client, register, **{name: value})
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert getattr(entry, f"{name}_at") is None
+
+
+@pytest.mark.parametrize("value", ["0", "off", "no"])
+def test_updating_an_entry_counts_only_ticked_consents(client, register, value):
+    entry = make_entry(register, consent_contact_at=NOW, consent_share_at=NOW)
+    data = register_post_data(consent_contact=value, consent_share=value)
+    data.pop("email")
+    client.post(manage_path(register, entry), data)
+    entry.refresh_from_db()
+    assert entry.consent_contact_at is None and entry.consent_share_at is None
+    data["consent_privacy"] = value
+    response = client.post(manage_path(register, entry), data)
+    assert "Agree to the privacy notice to join the register" in response.content.decode()
+
+
+def test_a_one_tick_box_question_counts_only_the_rendered_value(client, make_register):
+    question = RegisterFormField(
+        label="Cath lab on site?", help_text="Tick if yes.", field_type="checkbox", required=False
+    )
+    register = make_register(questions=[question])
+    assert rendered_value(client.get(register.url).content.decode(), "extra_cath_lab_on_site")
+    post(client, register, extra_cath_lab_on_site="0")
+    post(client, register, email="second@example.org", extra_cath_lab_on_site="on")
+    answers = dict(RegisterEntry.objects.values_list("email", "extra_answers"))
+    assert answers == {
+        "alex.example@nhs.example": {"cath_lab_on_site": False},
+        "second@example.org": {"cath_lab_on_site": True},
+    }
+
+
+# --- email addresses: normalised, then checked ----------------------------------------------
+
+# 215 characters; lower-cased, each capital dotted I (U+0130) becomes 'i' and a combining
+# dot: 415 characters.
+GROWING_EMAIL = "A@" + ".".join(["\u0130" * 50] * 4) + ".nhs.co.uk"
+
+
+def test_email_is_checked_for_length_after_lower_casing(client, register):
+    assert len(GROWING_EMAIL) == 215 and len(GROWING_EMAIL.lower()) == 415
+    response = post(client, register, email=GROWING_EMAIL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<a href="#id_email">Email address must be 254 characters or fewer</a>' in html
+    assert "Enter an email address in the correct format" not in html
+    assert not RegisterEntry.objects.exists()
+
+
+def test_email_that_grows_past_the_limit_when_lower_cased_is_refused(register):
+    # 254 characters as sent; 255 once the 'İ' is lower-cased.
+    email = "abcde@" + "b" * 60 + "\u0130." + ".".join(["c" * 60] * 3) + ".org"
+    assert len(email) == 254 and len(email.lower()) == 255
+    form = register.get_form(register_post_data(email=email), page=register)
+    assert form.errors["email"] == ["Email address must be 254 characters or fewer"]
+
+
+def test_email_of_exactly_254_characters_after_lower_casing_is_stored(client, register):
+    email = " Abcdef@" + ".".join(["b" * 60] * 4) + ".org "
+    assert len(email.strip()) == 254
+    assert post(client, register, email=email).status_code == 302
+    assert RegisterEntry.objects.get().email == email.strip().lower()
 
 
 # --- bad input: never a 5xx, never a partial entry -----------------------------------
