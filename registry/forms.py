@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from wagtail.contrib.forms.forms import FormBuilder
 
@@ -64,6 +65,36 @@ class TidyCharField(forms.CharField):
         return tidy_text(value, self.multiline)
 
 
+class NormalisedEmailField(forms.EmailField):
+    """An email address, stripped and lower-cased before its length and format are checked, so
+    that what is checked is exactly what is stored. (Lower-casing can lengthen an address: 'İ'
+    becomes two characters.) Too long an address gets only the length message."""
+
+    def to_python(self, value):
+        return super().to_python(value).lower()
+
+    def run_validators(self, value):
+        if value not in self.empty_values and self.max_length and len(value) > self.max_length:
+            raise ValidationError(self.error_messages["max_length"], code="max_length")
+        super().run_validators(value)
+
+
+class StrictCheckbox(forms.CheckboxInput):
+    """A tick box that counts as ticked only when the exact value it renders comes back.
+
+    Django's own tick box treats any value but 'false' as ticked, so a posted '0', 'off' or
+    'no' would count as agreement. A consent must be given by ticking the box; the same goes
+    for the one-tick-box questions editors add."""
+
+    TICKED = "on"  # what browsers send for a ticked box; rendered explicitly below
+
+    def format_value(self, value):
+        return self.TICKED
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) == self.TICKED
+
+
 GMC_VALIDATOR = RegexValidator(
     r"^[0-9]{7}\Z", message="Enter your GMC number as 7 digits, like 1234567", flags=re.ASCII
 )
@@ -84,7 +115,7 @@ class RegisterForm(forms.Form):
         },
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
-    email = forms.EmailField(
+    email = NormalisedEmailField(
         label="Email address",
         help_text=("We send your confirmation here, with a link to update or withdraw your entry."),
         max_length=254,
@@ -183,16 +214,19 @@ class RegisterForm(forms.Form):
         error_messages={"max_length": too_long("Comments", 2000)},
     )
     consent_privacy = forms.BooleanField(
+        widget=StrictCheckbox,
         label=CONSENT_PRIVACY_LABEL,
         help_text="Required to join the register.",
         error_messages={"required": "Agree to the privacy notice to join the register"},
     )
     consent_contact = forms.BooleanField(
+        widget=StrictCheckbox,
         label=CONSENT_CONTACT_LABEL,
         help_text="Optional. The focus group emails you when a course or fellowship opens.",
         required=False,
     )
     consent_share = forms.BooleanField(
+        widget=StrictCheckbox,
         label=CONSENT_SHARE_LABEL,
         help_text=(
             "Optional. Your name, hospital, region and training plans are passed to the "
@@ -229,9 +263,6 @@ class RegisterForm(forms.Form):
         self.page = page
         self.user = user
         super().__init__(*args, **kwargs)
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
 
     def clean_gmc_number(self):
         return re.sub(r"\s+", "", self.cleaned_data["gmc_number"])
@@ -327,6 +358,9 @@ class ExtraQuestionsBuilder(FormBuilder):
 
     def create_email_field(self, field, options):
         return forms.EmailField(max_length=254, **options)
+
+    def create_checkbox_field(self, field, options):
+        return forms.BooleanField(widget=StrictCheckbox, **options)
 
     def create_url_field(self, field, options):
         return forms.URLField(max_length=2000, assume_scheme="https", **options)

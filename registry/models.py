@@ -17,6 +17,7 @@ from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
+    HelpPanel,
     InlinePanel,
     MultiFieldPanel,
     ObjectList,
@@ -112,15 +113,6 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
             "person agreed to."
         ),
     )
-    staff_notification_addresses = models.TextField(
-        blank=True,
-        max_length=1000,
-        validators=[validate_addresses],
-        help_text=(
-            "Staff email addresses told about each new entry, separated by commas or one per "
-            "line. Leave empty to send no notifications."
-        ),
-    )
     opens_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -173,7 +165,13 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         ),
     ]
     settings_tab_panels = [
-        FieldPanel("staff_notification_addresses"),
+        HelpPanel(
+            content=(
+                "<p>Who is emailed about new entries is set by the register managers, under "
+                "Interest register → Notifications, not on this page.</p>"
+            ),
+            heading="Notifications",
+        ),
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
@@ -187,7 +185,7 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         [
             ObjectList(content_panels, heading="Content"),
             ObjectList(question_panels, heading="Further questions"),
-            ObjectList(settings_tab_panels, heading="Notifications and dates"),
+            ObjectList(settings_tab_panels, heading="Dates"),
             ObjectList(AbstractForm.promote_panels, heading="Promote"),
             ObjectList(AbstractForm.settings_panels, heading="Settings"),
         ]
@@ -220,7 +218,14 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         return bool(self.opens_at and (now or timezone.now()) < self.opens_at)
 
     def get_staff_addresses(self):
-        return split_addresses(self.staff_notification_addresses)
+        """The staff addresses told about each new entry: set by register managers (see
+        RegisterNotificationSettings), never by page editors."""
+        addresses = (
+            RegisterNotificationSettings.objects.filter(page_id=self.pk)
+            .values_list("staff_notification_addresses", flat=True)
+            .first()
+        )
+        return split_addresses(addresses or "")
 
     def consent_version(self):
         from registry.choices import CONSENT_WORDING_VERSION
@@ -285,6 +290,40 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         tags.add(f"register:{self.pk}")
 
         return picture_for_entries(RegisterEntry.objects.filter(page=self))
+
+
+class RegisterNotificationSettings(models.Model):
+    """Who is told about new entries on one register.
+
+    The notification carries each new entry's name, hospital, region, role and intention, so
+    where it goes is register data: it is kept off the page, out of the page editor's reach,
+    and changed only by people who may view the entries (registry/wagtail_hooks.py)."""
+
+    page = models.OneToOneField(
+        InterestRegisterPage,
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+        verbose_name="register",
+        help_text="The register these notification settings are for.",
+    )
+    staff_notification_addresses = models.TextField(
+        blank=True,
+        max_length=1000,
+        validators=[validate_addresses],
+        help_text=(
+            "Email addresses told about each new entry, separated by commas or one per line. "
+            "Each email gives the person's name, hospital, region, role and training "
+            "intention, so list only people allowed to see register entries. Leave empty to "
+            "send no notifications."
+        ),
+    )
+
+    class Meta:
+        verbose_name = "notification settings"
+        verbose_name_plural = "notification settings"
+
+    def __str__(self):
+        return f"Notifications for {self.page.title}"
 
 
 class RegisterFormField(AbstractFormField):

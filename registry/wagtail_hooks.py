@@ -1,16 +1,18 @@
-"""Everything the register adds to the Wagtail admin: the "Interest register" menu (entries
-and the export log, through wagtail-modeladmin), the dashboard panel, and keeping register
-pages out of Wagtail's generic "Forms" area so that personal data is only ever shown to
-register managers.
+"""Everything the register adds to the Wagtail admin: the "Interest register" menu (entries,
+who is notified of new entries, and the export log, through wagtail-modeladmin), the dashboard
+panel, and keeping register pages out of Wagtail's generic "Forms" area so that personal data
+is only ever shown to register managers.
 
 Access: the "Register managers" group (created by a data migration) holds the permissions
-to view and delete entries and to view the export log. Anyone else, editors included, sees
-no register menu and gets 403 from its addresses.
+to view and delete entries and to view the export log. Who may view entries may also set who
+is emailed about new ones (the emails carry entry details). Anyone else, editors included,
+sees no register menu and gets 403 from its addresses.
 """
 
 import datetime as dt
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
 from django.shortcuts import redirect
@@ -19,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.components import Component
 from wagtail.models import Page
 from wagtail_modeladmin.helpers import PermissionHelper
@@ -26,7 +30,12 @@ from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_r
 from wagtail_modeladmin.views import IndexView, InspectView
 
 from registry.forms import RegisterForm
-from registry.models import ExportLog, InterestRegisterPage, RegisterEntry
+from registry.models import (
+    ExportLog,
+    InterestRegisterPage,
+    RegisterEntry,
+    RegisterNotificationSettings,
+)
 from registry.spreadsheet import neutralise
 
 VIEW_ENTRIES = "registry.view_registerentry"
@@ -67,6 +76,26 @@ class ExportLogPermissionHelper(PermissionHelper):
 
     def user_can_delete_obj(self, user, obj):
         return False
+
+
+class NotificationSettingsPermissionHelper(PermissionHelper):
+    """Where new entries' details are emailed is register data: only people who may view the
+    entries may see or change it (not page editors, whatever page permissions they hold)."""
+
+    def user_can_list(self, user):
+        return user.has_perm(VIEW_ENTRIES)
+
+    def user_can_create(self, user):
+        return user.has_perm(VIEW_ENTRIES)
+
+    def user_can_inspect_obj(self, user, obj):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return user.has_perm(VIEW_ENTRIES)
+
+    def user_can_delete_obj(self, user, obj):
+        return user.has_perm(VIEW_ENTRIES)
 
 
 CORE_EXPORT = [
@@ -236,11 +265,18 @@ class GuardedModelAdmin(ModelAdmin):
             return forbidden(request)
         return super().history_view(request, instance_pk)
 
+    # Entries and the export log are never created or edited by staff.
+    staff_may_edit = False
+
     def create_view(self, request):
-        return forbidden(request)
+        if not (self.staff_may_edit and self.allowed(request)):
+            return forbidden(request)
+        return super().create_view(request)
 
     def edit_view(self, request, instance_pk):
-        return forbidden(request)
+        if not (self.staff_may_edit and self.allowed(request)):
+            return forbidden(request)
+        return super().edit_view(request, instance_pk)
 
 
 class RegisterEntryAdmin(GuardedModelAdmin):
@@ -293,12 +329,45 @@ class ExportLogAdmin(GuardedModelAdmin):
     search_fields = ("username", "filters")
 
 
+class NotificationSettingsForm(WagtailAdminModelForm):
+    """The register is chosen once, when its settings are added (from the registers that have
+    none yet); after that only the addresses change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        page = self.fields["page"]
+        if self.instance.pk:
+            page.disabled = True
+            page.queryset = InterestRegisterPage.objects.filter(pk=self.instance.page_id)
+        else:
+            page.queryset = InterestRegisterPage.objects.filter(notification_settings__isnull=True)
+
+
+class NotificationSettingsAdmin(GuardedModelAdmin):
+    model = RegisterNotificationSettings
+    menu_label = "Notifications"
+    menu_icon = "mail"
+    permission_helper_class = NotificationSettingsPermissionHelper
+    staff_may_edit = True
+    list_display = ("page", "staff_notification_addresses")
+    edit_handler = ObjectList(
+        [
+            FieldPanel("page", widget=forms.Select),
+            FieldPanel("staff_notification_addresses"),
+        ],
+        base_form_class=NotificationSettingsForm,
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("page")
+
+
 @modeladmin_register
 class InterestRegisterGroup(ModelAdminGroup):
     menu_label = "Interest register"
     menu_icon = "group"
     menu_order = 250
-    items = (RegisterEntryAdmin, ExportLogAdmin)
+    items = (RegisterEntryAdmin, NotificationSettingsAdmin, ExportLogAdmin)
 
 
 @hooks.register("filter_form_submissions_for_user")

@@ -142,19 +142,24 @@ def empty_cache():
 def make_register(make_focus_group):
     """Build a published interest register page under a focus group, with one further
     question (radio buttons) unless `questions=[]` is passed."""
-    from registry.models import InterestRegisterPage, RegisterFormField
+    from registry.models import (
+        InterestRegisterPage,
+        RegisterFormField,
+        RegisterNotificationSettings,
+    )
 
     def _make(slug="register", group=None, questions=None, **fields):
         group = group or make_focus_group(slug="stroke-thrombectomy", n=0)
+        # Set by register managers on RegisterNotificationSettings, not on the page.
+        addresses = fields.pop(
+            "staff_notification_addresses", "register@bcis.example, chair@bcis.example"
+        )
         page = InterestRegisterPage(
             title=fields.pop("title", "Stroke thrombectomy interest register"),
             slug=slug,
             introduction=fields.pop("introduction", "<p>Tell us about your interest.</p>"),
             thank_you_text=fields.pop("thank_you_text", "<p>Thanks for registering.</p>"),
             privacy_notice_text=fields.pop("privacy_notice_text", "<p>We keep your details.</p>"),
-            staff_notification_addresses=fields.pop(
-                "staff_notification_addresses", "register@bcis.example, chair@bcis.example"
-            ),
             **fields,
         )
         if questions is None:
@@ -170,6 +175,10 @@ def make_register(make_focus_group):
         page.form_fields = questions
         group.add_child(instance=page)
         page.save_revision().publish()
+        if addresses:
+            RegisterNotificationSettings.objects.create(
+                page=page, staff_notification_addresses=addresses
+            )
         return InterestRegisterPage.objects.get(pk=page.pk)
 
     return _make

@@ -25,7 +25,14 @@ from wagtail.test.utils import WagtailPageTestCase
 from focusgroups.models import FocusGroupPage
 from outbox.models import OutgoingEmail
 from registry import tokens
-from registry.models import ExportLog, InterestRegisterPage, RegisterEntry, RegisterFormField
+from registry.forms import RegisterForm
+from registry.models import (
+    ExportLog,
+    InterestRegisterPage,
+    RegisterEntry,
+    RegisterFormField,
+    RegisterNotificationSettings,
+)
 from registry.spreadsheet import neutralise
 from registry.stats import picture_for_entries
 from tests.conftest import register_post_data
@@ -103,6 +110,7 @@ def test_every_editor_field_on_the_register_page_and_questions_has_help_text():
     for model, own in (
         (InterestRegisterPage, InterestRegisterPage),
         (RegisterFormField, RegisterFormField),
+        (RegisterNotificationSettings, RegisterNotificationSettings),
     ):
         fields = [
             f
@@ -130,7 +138,6 @@ def register_editor_data(register, **overrides):
         "privacy_notice_page": "",
         "privacy_notice_version": "2",
         "show_public_picture": "on",
-        "staff_notification_addresses": "register@bcis.example",
         "opens_at": "",
         "closes_at": "",
         "closed_text": "",
@@ -188,9 +195,10 @@ def test_register_needs_a_privacy_notice_and_a_sensible_window(register):
 def test_staff_addresses_must_be_valid(register):
     from django.core.exceptions import ValidationError
 
-    register.staff_notification_addresses = "ok@bcis.example, not-an-address"
+    settings = register.notification_settings
+    settings.staff_notification_addresses = "ok@bcis.example, not-an-address"
     with pytest.raises(ValidationError) as error:
-        register.full_clean()
+        settings.full_clean()
     assert "staff_notification_addresses" in error.value.message_dict
 
 
@@ -268,6 +276,104 @@ def test_typed_text_is_escaped_on_the_page(client, register):
     ).content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+# --- tick boxes count only when ticked ----------------------------------------------------
+
+NOT_TICKED = ["0", "off", "no", "false", "", "yes", "true", "1", "ON", "on "]
+
+
+def rendered_value(html, name):
+    tag = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]*)"', tag).group(1)
+
+
+def test_each_consent_box_renders_the_value_that_counts_as_ticked(client, register):
+    html = client.get(register.url).content.decode()
+    values = {name: rendered_value(html, name) for name in RegisterForm.CONSENT_FIELDS}
+    assert values == dict.fromkeys(RegisterForm.CONSENT_FIELDS, "on")
+    with time_machine.travel(NOW, tick=False):
+        response = post(client, register, consent_share=values["consent_share"])
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert entry.consent_privacy_at == entry.consent_contact_at == entry.consent_share_at == NOW
+
+
+@pytest.mark.parametrize("value", NOT_TICKED)
+def test_privacy_consent_counts_only_the_rendered_value(client, register, value):
+    response = post(client, register, consent_privacy=value)
+    assert response.status_code == 200
+    assert "Agree to the privacy notice to join the register" in response.content.decode()
+    assert not RegisterEntry.objects.exists()
+
+
+@pytest.mark.parametrize("value", NOT_TICKED)
+@pytest.mark.parametrize("name", ["consent_contact", "consent_share"])
+def test_optional_consents_count_only_the_rendered_value(client, register, name, value):
+    response = post(client, register, **{name: value})
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert getattr(entry, f"{name}_at") is None
+
+
+@pytest.mark.parametrize("value", ["0", "off", "no"])
+def test_updating_an_entry_counts_only_ticked_consents(client, register, value):
+    entry = make_entry(register, consent_contact_at=NOW, consent_share_at=NOW)
+    data = register_post_data(consent_contact=value, consent_share=value)
+    data.pop("email")
+    client.post(manage_path(register, entry), data)
+    entry.refresh_from_db()
+    assert entry.consent_contact_at is None and entry.consent_share_at is None
+    data["consent_privacy"] = value
+    response = client.post(manage_path(register, entry), data)
+    assert "Agree to the privacy notice to join the register" in response.content.decode()
+
+
+def test_a_one_tick_box_question_counts_only_the_rendered_value(client, make_register):
+    question = RegisterFormField(
+        label="Cath lab on site?", help_text="Tick if yes.", field_type="checkbox", required=False
+    )
+    register = make_register(questions=[question])
+    assert rendered_value(client.get(register.url).content.decode(), "extra_cath_lab_on_site")
+    post(client, register, extra_cath_lab_on_site="0")
+    post(client, register, email="second@example.org", extra_cath_lab_on_site="on")
+    answers = dict(RegisterEntry.objects.values_list("email", "extra_answers"))
+    assert answers == {
+        "alex.example@nhs.example": {"cath_lab_on_site": False},
+        "second@example.org": {"cath_lab_on_site": True},
+    }
+
+
+# --- email addresses: normalised, then checked ----------------------------------------------
+
+# 215 characters; lower-cased, each capital dotted I (U+0130) becomes 'i' and a combining
+# dot: 415 characters.
+GROWING_EMAIL = "A@" + ".".join(["\u0130" * 50] * 4) + ".nhs.co.uk"
+
+
+def test_email_is_checked_for_length_after_lower_casing(client, register):
+    assert len(GROWING_EMAIL) == 215 and len(GROWING_EMAIL.lower()) == 415
+    response = post(client, register, email=GROWING_EMAIL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<a href="#id_email">Email address must be 254 characters or fewer</a>' in html
+    assert "Enter an email address in the correct format" not in html
+    assert not RegisterEntry.objects.exists()
+
+
+def test_email_that_grows_past_the_limit_when_lower_cased_is_refused(register):
+    # 254 characters as sent; 255 once the 'İ' is lower-cased.
+    email = "abcde@" + "b" * 60 + "\u0130." + ".".join(["c" * 60] * 3) + ".org"
+    assert len(email) == 254 and len(email.lower()) == 255
+    form = register.get_form(register_post_data(email=email), page=register)
+    assert form.errors["email"] == ["Email address must be 254 characters or fewer"]
+
+
+def test_email_of_exactly_254_characters_after_lower_casing_is_stored(client, register):
+    email = " Abcdef@" + ".".join(["b" * 60] * 4) + ".org "
+    assert len(email.strip()) == 254
+    assert post(client, register, email=email).status_code == 302
+    assert RegisterEntry.objects.get().email == email.strip().lower()
 
 
 # --- bad input: never a 5xx, never a partial entry -----------------------------------
@@ -706,6 +812,126 @@ def test_editor_without_the_permission_sees_no_menu_and_gets_403(editor, registe
     ):
         assert client.get(url).status_code == 403, url
     assert not ExportLog.objects.exists()
+
+
+# --- who is told about new entries: register managers decide, page editors cannot ---------
+
+SETTINGS_INDEX = "/admin/registry/registernotificationsettings/"
+
+
+@pytest.fixture
+def comms_editor(db):
+    user = get_user_model().objects.create_user(
+        username="comms", email="comms@bcis.example", password="x" * 12
+    )
+    user.groups.add(Group.objects.get(name="Communications editors"))
+    return user
+
+
+def test_page_editor_form_has_no_notification_addresses(comms_editor, register):
+    response = client_for(comms_editor).get(f"/admin/pages/{register.pk}/edit/")
+    assert response.status_code == 200
+    assert "staff_notification_addresses" not in response.context["form"].fields
+    assert "register@bcis.example" not in response.content.decode()
+    assert "Interest register → Notifications" in response.content.decode()
+
+
+def test_posting_addresses_in_the_page_editor_changes_nothing(comms_editor, register):
+    data = register_editor_data(
+        register,
+        staff_notification_addresses="comms@bcis.example",
+        notification_settings="comms@bcis.example",
+        **{"action-publish": "action-publish"},
+    )
+    response = client_for(comms_editor).post(f"/admin/pages/{register.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = InterestRegisterPage.objects.get(pk=register.pk)
+    assert page.privacy_notice_version == "2"  # the edit was published...
+    # ...and the addresses are as the register managers set them.
+    assert page.get_staff_addresses() == ["register@bcis.example", "chair@bcis.example"]
+    assert RegisterNotificationSettings.objects.count() == 1
+
+
+def test_communications_editor_cannot_reach_the_notification_settings(comms_editor, register):
+    settings = register.notification_settings
+    client = client_for(comms_editor)
+    assert "Interest register" not in client.get("/admin/").content.decode()
+    for url in (
+        SETTINGS_INDEX,
+        f"{SETTINGS_INDEX}create/",
+        f"{SETTINGS_INDEX}edit/{settings.pk}/",
+        f"{SETTINGS_INDEX}delete/{settings.pk}/",
+        f"{SETTINGS_INDEX}history/{settings.pk}/",
+    ):
+        assert client.get(url).status_code == 403, url
+        response = client.post(
+            url, {"page": register.pk, "staff_notification_addresses": "comms@bcis.example"}
+        )
+        assert response.status_code == 403, url
+    settings.refresh_from_db()
+    assert settings.staff_notification_addresses == "register@bcis.example, chair@bcis.example"
+    assert register.get_staff_addresses() == ["register@bcis.example", "chair@bcis.example"]
+
+
+def test_register_manager_sets_who_is_told_about_new_entries(
+    manager, make_register, make_focus_group, client, send_on_commit
+):
+    register = make_register(staff_notification_addresses="")
+    other = make_register(group=make_focus_group(slug="other-group", n=0), title="Other")
+    assert register.get_staff_addresses() == []
+    admin = client_for(manager)
+    assert "Notifications" in admin.get("/admin/").content.decode()
+    form = admin.get(f"{SETTINGS_INDEX}create/").context["form"]
+    assert list(form.fields["page"].queryset) == [register]  # the other has settings already
+    response = admin.post(
+        f"{SETTINGS_INDEX}create/",
+        {"page": register.pk, "staff_notification_addresses": "lead@bcis.example"},
+    )
+    assert response.status_code == 302
+    assert register.get_staff_addresses() == ["lead@bcis.example"]
+    settings = RegisterNotificationSettings.objects.get(page=register)
+    response = admin.post(
+        f"{SETTINGS_INDEX}edit/{settings.pk}/",
+        {"page": other.pk, "staff_notification_addresses": "a@bcis.example\nb@bcis.example"},
+    )
+    assert response.status_code == 302
+    settings.refresh_from_db()
+    assert settings.page_id == register.pk  # the register itself is not changed
+    assert register.get_staff_addresses() == ["a@bcis.example", "b@bcis.example"]
+    assert "a@bcis.example" in admin.get(SETTINGS_INDEX).content.decode()
+
+    send_on_commit(client, register)
+    assert [m.to for m in mail.outbox] == [
+        ["alex.example@nhs.example"],
+        ["a@bcis.example", "b@bcis.example"],
+    ]
+
+
+def test_notification_settings_refuse_an_invalid_address_with_a_message(manager, register):
+    settings = register.notification_settings
+    response = client_for(manager).post(
+        f"{SETTINGS_INDEX}edit/{settings.pk}/",
+        {"staff_notification_addresses": "ok@bcis.example, not-an-address"},
+    )
+    assert response.status_code == 200
+    assert "&#x27;not-an-address&#x27; is not a valid email address." in response.content.decode()
+    settings.refresh_from_db()
+    assert "not-an-address" not in settings.staff_notification_addresses
+
+
+def test_an_old_revision_holding_addresses_loads_and_cannot_restore_them(register):
+    """Revisions saved before the addresses left the page hold them in their JSON. They still
+    load, and publishing one leaves the addresses as the register managers set them."""
+    revision = register.latest_revision
+    revision.content["staff_notification_addresses"] = "comms@bcis.example"
+    revision.content["privacy_notice_version"] = "old"
+    revision.save(update_fields=["content"])
+    revision.refresh_from_db()
+    assert revision.as_object().privacy_notice_version == "old"
+    revision.publish()
+    page = InterestRegisterPage.objects.get(pk=register.pk)
+    assert page.privacy_notice_version == "old"
+    assert page.get_staff_addresses() == ["register@bcis.example", "chair@bcis.example"]
 
 
 def test_editor_cannot_read_entries_through_wagtails_forms_area(editor, register):
