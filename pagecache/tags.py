@@ -120,8 +120,8 @@ def invalidate(*tags):
     except Exception:  # a cache without the guard of pagecache/backends.py
         logger.exception("Could not invalidate %s: the page cache may serve stale pages", tags)
         return
-    if lost:
-        logger.warning(
+    if lost:  # the backend has already warned once about the outage itself
+        logger.info(
             "Could not invalidate %s: the cache is unreachable. Everything cached before is "
             "treated as stale once it answers again.",
             tags,
