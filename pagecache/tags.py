@@ -106,30 +106,64 @@ def versions_for_storing(tags, started_at):
     found = cache().get_many([*version_keys, *stamp_keys])
     if any(found.get(key, 0) >= started_at for key in stamp_keys):
         return None
+    if not found.get(VERSION_PREFIX + EVERYTHING):  # the cache did not answer: store nothing
+        return None
     return {tag: found.get(key, 0) for key, tag in version_keys.items()}
 
 
 def invalidate(*tags):
     """Bump each tag's version: every cached response that showed it becomes stale at once.
-    A publish never fails because the cache is down; the failure is logged loudly, and
-    `manage.py clear_page_cache` empties the cache once it is back."""
+    A publish never fails because the cache is down. A bump that cannot be written is lost,
+    and ``after_outage`` below makes up for it when the cache answers again."""
     try:
-        _bump(tags)
-    except Exception:
+        lost = _bump(tags)
+    except Exception:  # a cache without the guard of pagecache/backends.py
         logger.exception("Could not invalidate %s: the page cache may serve stale pages", tags)
+        return
+    if lost:  # the backend has already warned once about the outage itself
+        logger.info(
+            "Could not invalidate %s: the cache is unreachable. Everything cached before is "
+            "treated as stale once it answers again.",
+            tags,
+        )
 
 
 def _bump(tags):
     """Give each tag a new random version. A plain write, not an increment: two servers bumping
     the same tag at the same moment can never both write the same value (as a read-then-write
-    increment could in a cache without an atomic one), so no bump is ever lost."""
+    increment could in a cache without an atomic one), so no bump is ever lost.
+    Returns the cache keys that could not be written."""
     names = {str(t) for t in tags if t}
     if not names:
-        return
+        return []
     backend = cache()
-    backend.set_many({VERSION_PREFIX + tag: _fresh_version() for tag in names}, timeout=None)
+    lost = backend.set_many({VERSION_PREFIX + tag: _fresh_version() for tag in names}, timeout=None)
     now = timezone.now().timestamp()
-    backend.set_many({VERSION_PREFIX + tag + ":at": now for tag in names}, timeout=3600)
+    lost += backend.set_many({VERSION_PREFIX + tag + ":at": now for tag in names}, timeout=3600)
+    return lost
+
+
+def after_outage():
+    """Run by the Redis backend (pagecache/backends.py) before it uses Redis again after an
+    outage, and it counts Redis as back only once this has succeeded.
+
+    Invalidations sent while Redis was unreachable are lost, but whatever it still holds from
+    before (it may have been frozen, or cut off from this server only) is kept. Bumping the
+    EVERYTHING tag, which every stored page carries and every remembered object's key holds,
+    makes all of it stale at once: this process's own copies, and every other server's, which
+    read the same version. Its time stamp also stops a page that was being rendered during the
+    outage from being stored with the old content. Wagtail keeps its site paths in the cache too,
+    outside the tags: they are forgotten as well.
+
+    Chosen over refusing to store during an outage because a lost bump is only known to the
+    process that lost it: bumping when any process sees Redis come back covers the pages other
+    servers stored before (at the cost of a cold page cache once per outage)."""
+    from wagtail.models import Site
+
+    lost = _bump([EVERYTHING])
+    if lost:  # only without the guard's probe mode; there, a failure raises
+        raise ConnectionError("the cache did not take the new generation")
+    Site.clear_site_root_paths_cache()
 
 
 def _fresh_version():
@@ -142,9 +176,11 @@ def remember(name, depends_on, build, timeout=3600):
     For small shared pieces (the menu, the site settings) that every page needs."""
     depends_on = sorted(depends_on)
     add(*depends_on)
+    # EVERYTHING too: emptying the cache or an outage (after_outage) makes every object stale.
+    read = [*depends_on, EVERYTHING]
     try:
-        versions = current_versions(depends_on)
-        key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in depends_on)
+        versions = current_versions(read)
+        key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in read)
         value = cache().get(key)
     except Exception:  # an unreachable cache costs a query, never the page
         logger.exception("Cache unreachable; building %s afresh", name)

@@ -31,12 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
-from django.http import QueryDict
 
 from pagecache.middleware import LOOKED_UP, cache_key, find
-from search.middleware import SEARCH_PATH, count_search
 
 logger = logging.getLogger(__name__)
+
+# Called as listener(environ) for every request the front answers from the cache, before Django
+# would have seen it (the search app counts searches this way). A listener must be quick and
+# must not use the database: it runs outside Django's request handling.
+hit_listeners = []
 
 
 class ServerSlots:
@@ -176,8 +179,11 @@ class PageCacheFront:
             return self.render(environ, start_response)
 
         method = environ["REQUEST_METHOD"].upper()
-        if environ.get("PATH_INFO") == SEARCH_PATH and method == "GET":
-            count_search(QueryDict(environ.get("QUERY_STRING", "")))
+        for listener in hit_listeners:
+            try:
+                listener(environ)
+            except Exception:  # a statistic must never cost a visitor their page
+                logger.exception("Page cache hit listener %r failed", listener)
         start_response(
             f"{entry['status']} {entry['reason']}", [*entry["headers"], ("X-Cache", "hit")]
         )

@@ -1,9 +1,16 @@
 """Count every search for the admin's "Search terms" report, including those the page cache
-answers without running the search view (this middleware sits outside the page cache).
+answers without running the search view (this middleware sits outside the page cache, and the
+page cache's front tells ``count_cached_hit`` about the ones it answers before Django runs).
 
-Counts are gathered in memory and written in one go every SEARCH_HITS_FLUSH_SECONDS (and when
-a worker exits), so a busy search page costs no database write per request. A worker that is
-killed outright loses at most that many seconds of statistics.
+Counts go to Wagtail's own tables: one ``Query`` row per normalised search term and one
+``QueryDailyHits`` row per term and day; nothing per search in the cache. They are gathered in
+memory and written in one go every SEARCH_HITS_FLUSH_SECONDS, always from inside a request that
+Django is handling (so the database connection is looked after as usual), never from the
+front, which answers outside Django. At most MAX_PENDING_TERMS different terms wait in memory;
+beyond that a new term is dropped until the next write. A worker that is killed outright loses
+at most that many seconds of statistics.
+
+Rows older than WAGTAILSEARCH_HITS_MAX_AGE days are deleted by the worker (search/tasks.py).
 """
 
 import atexit
@@ -13,7 +20,7 @@ import time
 from collections import Counter
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 from django.db.models import F
 from django.utils import timezone
 from wagtail.contrib.search_promotions.models import Query, QueryDailyHits
@@ -22,6 +29,7 @@ from wagtail.search.utils import normalise_query_string
 logger = logging.getLogger(__name__)
 
 SEARCH_PATH = "/search/"
+MAX_PENDING_TERMS = 1000
 
 _pending = Counter()
 _lock = threading.Lock()
@@ -30,10 +38,13 @@ _last_flush = time.monotonic()
 
 def record_hits(query, date, count=1):
     """Add `count` hits for `query` on `date`: one UPDATE once the term has been seen that day."""
+    query = normalise_query_string(query)
+    if not query:
+        return
     try:
-        counted = QueryDailyHits.objects.filter(
-            query__query_string=normalise_query_string(query), date=date
-        ).update(hits=F("hits") + count)
+        counted = QueryDailyHits.objects.filter(query__query_string=query, date=date).update(
+            hits=F("hits") + count
+        )
         if not counted:
             query_object = Query.get(query)
             daily, _ = QueryDailyHits.objects.get_or_create(query=query_object, date=date)
@@ -53,25 +64,46 @@ def flush_hits():
         record_hits(query, date, count)
 
 
-def count_hit(query):
+def _flush_at_exit():
+    flush_hits()
+    close_old_connections()
+
+
+atexit.register(_flush_at_exit)
+
+
+def note_hit(query):
+    """Count one search in memory; True if it is time to write the counts."""
+    key = (normalise_query_string(query), timezone.now().date())
     with _lock:
-        _pending[(query, timezone.now().date())] += 1
-        due = time.monotonic() - _last_flush >= settings.SEARCH_HITS_FLUSH_SECONDS
-    if due:
-        flush_hits()
+        if key in _pending or len(_pending) < MAX_PENDING_TERMS:
+            _pending[key] += 1
+        return (
+            time.monotonic() - _last_flush >= settings.SEARCH_HITS_FLUSH_SECONDS
+            or len(_pending) >= MAX_PENDING_TERMS
+        )
 
 
-atexit.register(flush_hits)
-
-
-def count_search(params):
-    """Count the search asked for by these query parameters: once per search, not once per page
-    of its results, and nothing for an empty query."""
+def search_term(params):
+    """The search these query parameters ask for, counted once per search (not once per page of
+    its results), or None: nothing for an empty query."""
     from search.views import clean_query
 
     query = clean_query(params.get("query", ""))
     if query and params.get("page", "1") in ("", "1"):
-        count_hit(query)
+        return query
+    return None
+
+
+def count_cached_hit(environ):
+    """Told by the page cache's front about every page it answers (pagecache/wsgi.py); counts
+    searches in memory only, as this runs outside Django's request handling."""
+    if environ.get("PATH_INFO") == SEARCH_PATH and environ.get("REQUEST_METHOD") == "GET":
+        from django.http import QueryDict
+
+        query = search_term(QueryDict(environ.get("QUERY_STRING", "")))
+        if query:
+            note_hit(query)
 
 
 class SearchHitMiddleware:
@@ -79,6 +111,15 @@ class SearchHitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        due = False
         if request.method == "GET" and request.path == SEARCH_PATH:
-            count_search(request.GET)
+            query = search_term(request.GET)
+            if query:
+                due = note_hit(query)
+        if due or (_pending and self.flush_is_due()):
+            flush_hits()
         return self.get_response(request)
+
+    @staticmethod
+    def flush_is_due():
+        return time.monotonic() - _last_flush >= settings.SEARCH_HITS_FLUSH_SECONDS

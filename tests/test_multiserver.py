@@ -239,18 +239,30 @@ def test_a_register_entry_posted_to_one_server_shows_in_the_others_counts(cluste
 
 
 def test_the_redis_backend_reuses_one_client_and_behaves_as_djangos():
-    """pagecache.backends.RedisCache keeps one redis-py client instead of building one per call;
-    everything the site asks of a cache still works on a real Redis."""
-    from pagecache.backends import RedisCache
+    """pagecache.backends.GuardedRedisCache keeps one redis-py client per process instead of
+    building one per call; everything the site asks of a cache still works on a real Redis, and
+    what it stores reads the same through Django's own backend."""
+    from django.core.cache.backends.redis import RedisCache
 
-    cache = RedisCache("redis://127.0.0.1:6379/12", {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"})
+    from pagecache.backends import GuardedRedisCache
+
+    params = {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"}
+    cache = GuardedRedisCache("redis://127.0.0.1:6379/12", params)
+    djangos = RedisCache("redis://127.0.0.1:6379/12", params)
     try:
-        assert cache._cache.get_client() is cache._cache.get_client()
+        assert cache.client is GuardedRedisCache("redis://127.0.0.1:6379/12", params).client
         cache.set("page", {"body": b"<html>"}, 60)
         cache.set_many({"tag:a": 7, "tag:b": 8}, timeout=None)
         assert cache.get("page") == {"body": b"<html>"}
+        assert djangos.get("page") == {"body": b"<html>"}
         assert cache.get_many(["tag:a", "tag:b", "tag:none"]) == {"tag:a": 7, "tag:b": 8}
         assert cache.add("tag:a", 1) is False and cache.incr("tag:a") == 8
+        with pytest.raises(ValueError):
+            cache.incr("tag:none")
+        assert cache.touch("tag:a", 30) and cache.has_key("tag:a")
         assert cache.delete("page") and cache.get("page") is None
+        cache.delete_many(["tag:a", "tag:b"])
+        assert cache.get_many(["tag:a", "tag:b"]) == {}
     finally:
-        cache.clear()
+        for key in cache.client.scan_iter(f"{params['KEY_PREFIX']}:*"):
+            cache.client.delete(key)

@@ -529,3 +529,64 @@ def test_members_without_admin_rights_cannot_see_search_terms(client, django_use
     response = client.get(reverse("search_terms_report"))
     assert response.status_code in (302, 403)
     assert "thrombectomy" not in response.content.decode()
+
+
+# --- search counts: bounded ---
+
+
+def test_search_counts_make_one_row_per_normalised_term_per_day(client, home_page):
+    import datetime as dt
+
+    import time_machine
+    from wagtail.contrib.search_promotions.models import QueryDailyHits
+
+    with time_machine.travel(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC), tick=False):
+        for query in ("Stroke", "stroke", "  STROKE  "):
+            search(client, query)
+    with time_machine.travel(dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC), tick=False):
+        search(client, "Stroke")
+    assert list(Query.objects.values_list("query_string", flat=True)) == ["stroke"]
+    days = QueryDailyHits.objects.order_by("date").values_list("date", "hits")
+    assert list(days) == [(dt.date(2026, 12, 1), 3), (dt.date(2026, 12, 2), 1)]
+
+
+def test_searching_leaves_no_key_in_the_cache(client, home_page, settings):
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_ENABLED = False
+    search(client, "warm up")  # menus, settings and site paths are cached once
+    keys_before = set(cache._cache)  # locmem's own store: every key it holds
+    for number in range(5):
+        search(client, f"distinct term {number}")
+    assert set(cache._cache) == keys_before
+
+
+def test_old_search_counts_are_purged_and_promoted_terms_kept(client, home_page):
+    import datetime as dt
+
+    from django.utils import timezone
+    from wagtail.contrib.search_promotions.models import QueryDailyHits
+
+    from search.tasks import purge_old_search_counts
+
+    today = timezone.now().date()
+    old, recent, promoted = (Query.get(term) for term in ("old", "recent", "promoted"))
+    QueryDailyHits.objects.create(query=old, date=today - dt.timedelta(days=31), hits=5)
+    QueryDailyHits.objects.create(query=recent, date=today - dt.timedelta(days=31), hits=5)
+    QueryDailyHits.objects.create(query=recent, date=today - dt.timedelta(days=29), hits=2)
+    QueryDailyHits.objects.create(query=promoted, date=today - dt.timedelta(days=31), hits=1)
+    SearchPromotion.objects.create(query=promoted, page=home_page, sort_order=0)
+
+    purge_old_search_counts()
+
+    assert set(Query.objects.values_list("query_string", flat=True)) == {"recent", "promoted"}
+    assert list(QueryDailyHits.objects.values_list("query__query_string", "hits")) == [
+        ("recent", 2)
+    ]
+
+
+def test_the_worker_purges_search_counts_regularly():
+    from outbox.worker import PERIODIC
+
+    jobs = {name: seconds for seconds, name, _ in PERIODIC}
+    assert jobs["search.tasks.purge_old_search_counts"] <= 24 * 60 * 60

@@ -360,20 +360,30 @@ SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 # --- Caching and growth ---
 # REDIS_URL: one cache shared by every process on every server (the page cache and its
-# invalidation, sessions, rate limits). Without it: a cache in each process here, which suits
-# runserver and the tests (one process); production.py shares a cache folder between its
-# gunicorn workers instead.
+# invalidation, menus, settings, Wagtail's site paths). Without it: a cache in each process
+# here, which suits runserver and the tests (one process); production.py shares a cache folder
+# between its gunicorn workers instead.
+# Redis is optional at run time: losing it costs speed, never a page or any data. Sessions and
+# sign-in lockouts live in the database; the backend (pagecache/backends.py) treats a Redis that
+# does not answer within REDIS_TIMEOUT seconds as a miss, then skips it for REDIS_RETRY_AFTER
+# seconds before trying again, so a frozen Redis costs one short wait every few seconds.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", 0.25))
+REDIS_RETRY_AFTER = float(os.environ.get("REDIS_RETRY_AFTER", 3))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "pagecache.backends.RedisCache",
+            "BACKEND": "pagecache.backends.GuardedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bcis"),
             "TIMEOUT": 600,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "RETRY_AFTER": REDIS_RETRY_AFTER,
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {
@@ -381,6 +391,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
+# Sessions stay in the database whatever the cache: an outage of Redis signs nobody out and
+# never blocks a sign-in (`manage.py clearsessions` deletes expired ones daily).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
 # Two halves (pagecache/middleware.py): the inner one, last of all, decides what may be stored;
@@ -405,6 +418,9 @@ RENDER_LOCK_DIR = os.environ.get("RENDER_LOCK_DIR", "")
 # Search counts for the "Search terms" report are written at most this often (see
 # search/middleware.py); tests write them at once.
 SEARCH_HITS_FLUSH_SECONDS = int(os.environ.get("SEARCH_HITS_FLUSH_SECONDS", 60))
+# Daily search counts are kept this many days (Wagtail's setting), then deleted by the worker
+# (search/tasks.py) with the search terms nobody has used since and no result is promoted for.
+WAGTAILSEARCH_HITS_MAX_AGE = 30
 # Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
 

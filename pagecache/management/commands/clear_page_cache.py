@@ -8,7 +8,7 @@ from pagecache.tags import cache
 class Command(BaseCommand):
     help = (
         "Empty the cache that holds cached pages, menus and settings (with Redis: the whole "
-        "configured Redis database, rate limits and lockouts included). Safe at any time."
+        "configured Redis database, rate limits included). Safe at any time."
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,685 @@
+"""Redis is optional at run time: stopped, frozen or cut off, it costs speed, never a page.
+
+Every test starts a Redis of its own (a free port, a temporary folder, no persistence) and
+stops, freezes (SIGSTOP) or cuts it off as it needs; the shared Redis on 6379 is never touched.
+Unit tests check the cache backend (pagecache/backends.py) on its own; page tests run the site
+in this process with the page cache on; the last tests run the production settings under
+gunicorn, as the outage was first seen.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis as redis_py
+import requests
+from django.contrib.auth import get_user_model
+from django.core.cache import cache as default_cache
+from wagtail.models import Site
+from wagtail.models.sites import SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACHE_VERSION
+
+from pagecache import tags
+from pagecache.backends import GuardedRedisCache
+from tests.conftest import register_post_data
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 0.25  # the connect and read timeouts the site uses by default
+RETRY_AFTER = 1.0  # shorter than the site's 3 s, so the tests wait less
+MAX_ANSWER_SECONDS = 2.0
+
+needs_redis_server = pytest.mark.skipif(
+    not any(
+        os.access(os.path.join(folder, "redis-server"), os.X_OK)
+        for folder in os.environ.get("PATH", "").split(os.pathsep)
+    ),
+    reason="needs the redis-server program",
+)
+pytestmark = needs_redis_server
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A private redis-server: started, stopped, frozen and thawed by the test that owns it."""
+
+    def __init__(self, folder, port=None):
+        self.folder = folder
+        self.port = port or free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis_py.Redis(port=self.port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return self
+            except redis_py.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def client(self):
+        return redis_py.Redis(port=self.port, socket_timeout=2)
+
+    def stop(self):
+        """Killed outright, as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(10)
+
+    def freeze(self):
+        """Still accepting connections (the kernel does that), never answering."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+class CutProxy:
+    """A TCP relay between the site and Redis that can be cut, as a network fault would: while
+    cut, every connection is closed at once and nothing reaches Redis, which keeps its data."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.cut = False
+        self.sockets = set()
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _accept(self):
+        while True:
+            try:
+                incoming, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut:
+                incoming.close()
+                continue
+            outgoing = socket.create_connection(("127.0.0.1", self.target_port))
+            with self.lock:
+                self.sockets.update({incoming, outgoing})
+            for source, sink in ((incoming, outgoing), (outgoing, incoming)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if self.cut:
+                    break
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cut_off(self):
+        self.cut = True
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self.sockets.clear()
+
+    def restore(self):
+        self.cut = False
+
+    def close(self):
+        self.listener.close()
+        self.cut_off()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def guarded_cache_settings(url):
+    return {
+        "default": {
+            "BACKEND": "pagecache.backends.GuardedRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"outage-{uuid.uuid4().hex[:8]}",
+            "TIMEOUT": 600,
+            "OPTIONS": {
+                "socket_connect_timeout": TIMEOUT,
+                "socket_timeout": TIMEOUT,
+                "RETRY_AFTER": RETRY_AFTER,
+            },
+        }
+    }
+
+
+@contextlib.contextmanager
+def site_cache_at(settings, url):
+    """The site's cache pointed at ``url``, with the page cache on; put back afterwards (before
+    the Redis goes away, so the shared fixtures' clean-up does not meet a dead one)."""
+    previous = settings.CACHES
+    settings.CACHES = guarded_cache_settings(url)
+    settings.PAGE_CACHE_ENABLED = True
+    try:
+        yield
+    finally:
+        settings.CACHES = previous
+
+
+@pytest.fixture
+def site_on_redis(settings, redis_server):
+    with site_cache_at(settings, redis_server.url):
+        yield redis_server
+
+
+def backend(url, retry_after=RETRY_AFTER):
+    return GuardedRedisCache(
+        url,
+        {
+            "KEY_PREFIX": f"unit-{uuid.uuid4().hex[:8]}",
+            "OPTIONS": {
+                "socket_connect_timeout": TIMEOUT,
+                "socket_timeout": TIMEOUT,
+                "RETRY_AFTER": retry_after,
+            },
+        },
+    )
+
+
+def timed(function, *args, **kwargs):
+    started = time.monotonic()
+    result = function(*args, **kwargs)
+    return result, time.monotonic() - started
+
+
+# --- settings ---
+
+
+def test_with_redis_sessions_stay_in_the_database_and_redis_answers_within_a_second():
+    """The production settings with REDIS_URL: the guarded backend with sub-second timeouts,
+    and sessions in the database (a Redis outage signs nobody out)."""
+    script = (
+        "from django.conf import settings as s; c = s.CACHES['default'];"
+        "print(s.SESSION_ENGINE, c['BACKEND'], c['OPTIONS']['socket_connect_timeout'],"
+        " c['OPTIONS']['socket_timeout'], c['OPTIONS']['RETRY_AFTER'])"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 50,
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-5:]  # after the shell's own greeting
+    engine, backend_path, connect, read, retry = shown
+    assert engine == "django.contrib.sessions.backends.db"
+    assert backend_path == "pagecache.backends.GuardedRedisCache"
+    assert float(connect) < 1 and float(read) < 1 and 0 < float(retry) <= 10
+
+
+# --- the backend on its own ---
+
+
+def test_an_unreachable_redis_reads_as_a_miss_and_no_write_raises():
+    cache = backend(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    assert cache.get("page") is None
+    assert cache.get("page", "default") == "default"
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.set("page", {"body": b"x"}, 60) is None
+    assert cache.add("page", 1) is False
+    assert cache.set_many({"a": 1, "b": 2}) == ["a", "b"]  # neither was stored
+    assert cache.incr("count") == 1 and cache.decr("count") == -1
+    assert cache.delete("page") is False
+    assert cache.delete_many(["a", "b"]) is None
+    assert cache.touch("page") is False and cache.has_key("page") is False
+    assert cache.get_or_set("menu", lambda: ["built"]) == ["built"]
+
+
+def test_a_frozen_redis_costs_one_short_timeout_then_is_skipped(redis_server):
+    cache = backend(redis_server.url)
+    cache.set("page", "stored")
+    redis_server.freeze()
+    try:
+        value, first = timed(cache.get, "page")
+        assert value is None and first < 1.0  # one timeout, well under a second
+        _, many = timed(lambda: [cache.get_many(["page", "tag"]) for _ in range(50)])
+        assert many < TIMEOUT  # the breaker skips Redis: no call waits for it
+    finally:
+        redis_server.thaw()
+
+
+def test_the_breaker_tries_redis_again_after_a_pause_and_uses_it_once_it_answers(redis_server):
+    cache = backend(redis_server.url)
+    cache.set("page", "stored")
+    redis_server.freeze()
+    try:
+        assert cache.get("page") is None
+    finally:
+        redis_server.thaw()
+    assert cache.get("page") is None  # Redis answers again, but the pause has not ended
+    time.sleep(RETRY_AFTER + 0.1)
+    assert cache.get("page") == "stored"
+
+
+def test_an_outage_logs_one_warning_when_it_starts_and_one_when_it_ends(redis_server, caplog):
+    cache = backend(redis_server.url)
+    cache.set("page", "stored")
+    caplog.set_level(logging.WARNING, logger="pagecache.backends")
+    redis_server.freeze()
+    try:
+        for _ in range(3):
+            for _ in range(20):
+                cache.get("page")
+            time.sleep(RETRY_AFTER + 0.05)  # each pause ends with one more failed try
+    finally:
+        redis_server.thaw()
+    time.sleep(RETRY_AFTER + 0.05)
+    assert cache.get("page") == "stored"
+    messages = [r.getMessage() for r in caplog.records if r.name == "pagecache.backends"]
+    assert len(messages) == 2, messages
+    assert "unreachable" in messages[0] and "reachable again" in messages[1]
+
+
+def test_a_killed_redis_is_a_miss_and_a_restarted_one_is_used_again(redis_server):
+    cache = backend(redis_server.url)
+    cache.set("page", "stored")
+    redis_server.stop()
+    assert cache.get("page") is None
+    redis_server.start()  # a fresh, empty Redis on the same port
+    time.sleep(RETRY_AFTER + 0.1)
+    cache.set("page", "again")
+    assert cache.get("page") == "again"
+
+
+# --- no stale page after an outage ---
+
+
+@pytest.fixture
+def site_behind_a_cuttable_link(settings, redis_server):
+    proxy = CutProxy(redis_server.port)
+    with site_cache_at(settings, proxy.url):
+        yield proxy
+    proxy.close()
+
+
+def republish(page, **changes):
+    page = page.specific_class.objects.get(pk=page.pk)
+    for name, value in changes.items():
+        setattr(page, name, value)
+    page.save_revision().publish()
+    return page
+
+
+@pytest.mark.django_db
+def test_a_page_changed_while_redis_was_cut_off_is_not_served_stale_afterwards(
+    client, make_focus_group, site_behind_a_cuttable_link, redis_server, rf
+):
+    """The invalidation sent during the outage is lost, and Redis still holds the old page;
+    once Redis answers again, the old page (and this process's own copy) is never served."""
+    from pagecache.wsgi import PageCacheFront
+
+    link = site_behind_a_cuttable_link
+    page = make_focus_group(summary="Before the outage.")
+    client.get(page.url)
+    assert client.get(page.url)["X-Cache"] == "hit"
+    stored_keys = redis_server.client().dbsize()
+
+    link.cut_off()
+    republish(page, summary="Published during the outage.")
+    during = client.get(page.url)
+    assert during.status_code == 200 and "Published during the outage." in during.text
+    assert redis_server.client().dbsize() == stored_keys  # nothing reached Redis
+
+    link.restore()
+    time.sleep(RETRY_AFTER + 0.1)
+    after = client.get(page.url)
+    assert after["X-Cache"] == "miss"
+    assert "Published during the outage." in after.text
+    assert client.get(page.url)["X-Cache"] == "hit"  # and it is cached again
+
+    # The front (production's first stop) never answers with the old page either.
+    def django(environ, start_response):
+        start_response("200 OK", [])
+        return [b"from django"]
+
+    other = make_focus_group(slug="other", summary="Other before.")
+    client.get(other.url)
+    link.cut_off()
+    republish(other, summary="Other during.")
+    link.restore()
+    time.sleep(RETRY_AFTER + 0.1)
+    answer = b"".join(PageCacheFront(django)(rf.get(other.url).environ, lambda *a: None))
+    assert answer == b"from django"
+
+
+def root_paths_in_cache():
+    key, version = SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACHE_VERSION
+    return default_cache.get(key, version=version) is not None
+
+
+@pytest.mark.django_db
+def test_menus_settings_and_site_paths_kept_before_an_outage_are_rebuilt_after_it(
+    home_page, site_behind_a_cuttable_link
+):
+    link = site_behind_a_cuttable_link
+    built = []
+    tags.remember("menu-test", ["menu"], lambda: built.append(1) or "menu")
+    tags.remember("menu-test", ["menu"], lambda: built.append(1) or "menu")
+    assert built == [1]  # kept in Redis
+    Site.get_site_root_paths()
+    assert root_paths_in_cache()
+
+    link.cut_off()
+    tags.invalidate("menu")  # lost
+    link.restore()
+    time.sleep(RETRY_AFTER + 0.1)
+    tags.remember("menu-test", ["menu"], lambda: built.append(2) or "menu")
+    assert built == [1, 2]
+    assert not root_paths_in_cache()
+
+
+# --- the site in this process, Redis stopped or frozen ---
+
+
+@pytest.fixture
+def outage_site(make_register, make_document, settings, redis_server):
+    """A focus group with a register and a document, pages warmed in the cache, a member."""
+    register = make_register()
+    group = register.get_parent().specific
+    document = make_document()
+    get_user_model().objects.create_user("member", "member@example.org", "a-long-password-1")
+    with site_cache_at(settings, redis_server.url):
+        yield {"group": group, "register": register, "document": document}
+
+
+def break_redis(server, how):
+    if how == "stopped":
+        server.stop()
+    else:
+        server.freeze()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
+def test_every_journey_answers_quickly_while_redis_is_down(client, outage_site, redis_server, how):
+    from django.test import Client
+
+    from registry.models import RegisterEntry
+
+    group, register, document = (outage_site[k] for k in ("group", "register", "document"))
+    for url in ("/", group.url, register.url):
+        client.get(url)
+    assert client.get(group.url)["X-Cache"] == "hit"
+    break_redis(redis_server, how)
+    try:
+        for url in ("/", group.url, register.url):
+            response, seconds = timed(Client().get, url)
+            assert response.status_code == 200, url
+            assert seconds < MAX_ANSWER_SECONDS, (url, seconds)
+        assert "Stroke Thrombectomy" in Client().get(group.url).text
+
+        registrant = Client()
+        posted, seconds = timed(registrant.post, register.url, register_post_data())
+        assert posted.status_code == 302 and seconds < MAX_ANSWER_SECONDS
+        thanks, seconds = timed(registrant.get, posted["Location"])
+        assert "Thanks for registering." in thanks.text and seconds < MAX_ANSWER_SECONDS
+        assert RegisterEntry.objects.filter(email__iexact="alex.example@nhs.example").exists()
+
+        member = Client()
+        signed_in, seconds = timed(
+            member.post,
+            "/accounts/login/",
+            {"username": "member", "password": "a-long-password-1"},
+        )
+        assert signed_in.status_code == 302 and seconds < MAX_ANSWER_SECONDS
+        assert member.session["_auth_user_id"]  # kept in the database
+        assert member.get("/").status_code == 200
+
+        download, seconds = timed(client.get, document.url)
+        assert download.status_code == 200 and seconds < MAX_ANSWER_SECONDS
+        assert b"".join(download.streaming_content).startswith(b"%PDF")
+    finally:
+        if how == "frozen":
+            redis_server.thaw()
+
+
+# --- production settings under gunicorn, as the outage was first seen ---
+
+
+def load_bench_helpers():
+    """The benchmark's form reader: it answers the register form as a careful person would."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_script", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Database:
+    """The live server's own database: a fresh PostgreSQL database when the tests run on
+    PostgreSQL (DATABASE_URL), else an SQLite file in the test's folder."""
+
+    def __init__(self, folder):
+        from urllib.parse import urlparse
+
+        url = os.environ.get("DATABASE_URL", "")
+        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        if self.postgres:
+            parsed = urlparse(url)
+            self.name = f"{parsed.path.lstrip('/') or 'bcis'}_outage_{uuid.uuid4().hex[:8]}"
+            self.server = parsed._replace(path="/postgres").geturl()
+            self.url = parsed._replace(path="/" + self.name).geturl()
+        else:
+            self.path = folder / "outage.sqlite3"
+            self.url = ""
+
+    def env(self):
+        return {"DATABASE_URL": self.url} if self.postgres else {"SQLITE_PATH": str(self.path)}
+
+    def create(self):
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.server, autocommit=True) as db:
+                db.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self):
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.server, autocommit=True) as db:
+                db.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def count_entries(self):
+        sql = "SELECT count(*) FROM registry_registerentry"
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url) as db:
+                return db.execute(sql).fetchone()[0]
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            return db.execute(sql).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory):
+    """gunicorn with the production settings, REDIS_URL pointing at a private Redis."""
+    tmp = tmp_path_factory.mktemp("outage")
+    redis_server = RedisServer(tmp).start()
+    database = Database(tmp)
+    database.create()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+        **database.env(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "REDIS_URL": redis_server.url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "STATIC_ROOT": str(tmp / "static"),
+        "DJANGO_SUPERUSER_PASSWORD": "outage-member-password",
+        "WEB_CONCURRENCY": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+
+    def manage(*args):
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    server = None
+    try:
+        manage("migrate", "--noinput")
+        manage("collectstatic", "--noinput")
+        manage("load_demo_content")
+        manage("createsuperuser", "--noinput", "--username", "member", "--email", "m@example.org")
+        port = free_port()
+        log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url + "/", timeout=10)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield {"url": url, "redis": redis_server, "database": database, "log": tmp / "gunicorn.log"}
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        redis_server.stop()
+        database.drop()
+
+
+def quick(method, url, **kwargs):
+    started = time.monotonic()
+    response = method(url, timeout=10, **kwargs)
+    seconds = time.monotonic() - started
+    assert seconds < MAX_ANSWER_SECONDS, (url, seconds)
+    return response
+
+
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
+def test_the_production_site_answers_every_journey_while_redis_is_down(live_site, how):
+    base, redis_server, database = live_site["url"], live_site["redis"], live_site["database"]
+    bench = load_bench_helpers()
+    group_url = base + "/focus-groups/stroke-thrombectomy/"
+    register_url = group_url + "register/"
+    if redis_server.process.poll() is not None:  # stopped by the previous test
+        redis_server.start()
+    time.sleep(3.2)  # the site's breaker (3 s) lets Redis in again
+    requests.get(group_url, timeout=10)
+    assert requests.get(group_url, timeout=10).headers["X-Cache"] == "hit"
+    entries_before = database.count_entries()
+
+    break_redis(redis_server, how)
+    try:
+        for url in (base + "/", group_url, register_url):
+            assert quick(requests.get, url).status_code == 200, url
+        group_page = quick(requests.get, group_url)
+        assert "Stroke" in group_page.text
+
+        registrant = requests.Session()
+        form = bench.find_post_form(quick(registrant.get, register_url).text)
+        answers = bench.fill_form(form, serial=int(time.time() * 1000) % 1_000_000)
+        posted = quick(
+            registrant.post,
+            base + (form["action"] or register_url.removeprefix(base)),
+            data=answers,
+            headers={"Referer": register_url},
+        )
+        assert posted.status_code == 200 and not bench.looks_rejected(posted.text)
+        assert database.count_entries() == entries_before + 1
+
+        member = requests.Session()
+        quick(member.get, base + "/accounts/login/")
+        signed_in = quick(
+            member.post,
+            base + "/accounts/login/",
+            data={
+                "username": "member",
+                "password": "outage-member-password",
+                "csrfmiddlewaretoken": member.cookies["csrftoken"],
+            },
+            headers={"Referer": base + "/accounts/login/"},
+        )
+        assert signed_in.status_code == 200 and "/accounts/login/" not in signed_in.url
+        assert "sessionid" in member.cookies
+
+        document_link = next(
+            part.split('"', 1)[0] for part in group_page.text.split('href="/documents/')[1:]
+        )
+        download = quick(member.get, base + "/documents/" + document_link)
+        assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    finally:
+        if how == "frozen":
+            redis_server.thaw()
+    log = live_site["log"].read_text()
+    assert "Traceback" not in log, log[-3000:]
