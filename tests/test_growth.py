@@ -95,14 +95,6 @@ def test_without_redis_every_worker_process_shares_one_cache(tmp_path):
     assert before == "0" and after not in ("", "0")
 
 
-def test_redis_url_moves_cache_and_sessions_into_redis():
-    configured = production_settings(REDIS_URL="redis://10.0.0.5:6379/2")
-    cache = configured["caches"]["default"]
-    assert cache["BACKEND"] == "pagecache.backends.RedisCache"
-    assert cache["LOCATION"] == "redis://10.0.0.5:6379/2"
-    assert configured["sessions"] == "django.contrib.sessions.backends.cached_db"
-
-
 def test_media_stays_on_local_disk_unless_a_bucket_is_named():
     assert production_settings()["storages"]["default"]["BACKEND"].endswith("FileSystemStorage")
 

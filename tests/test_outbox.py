@@ -70,7 +70,11 @@ def test_a_second_delivery_task_for_the_same_email_sends_nothing(run_worker):
 def test_failures_are_retried_with_growing_delays_then_reported(run_worker, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 3
     reported = []
-    email_failed.connect(lambda sender, email, **kw: reported.append(email.pk), weak=False)
+
+    def report(sender, email, **kwargs):
+        reported.append(email.pk)
+
+    email_failed.connect(report)
     try:
         (email,) = queue()
         start = timezone.now()
@@ -92,7 +96,7 @@ def test_failures_are_retried_with_growing_delays_then_reported(run_worker, sett
         assert reported == [email.pk]
         assert mail.outbox == []
     finally:
-        email_failed.receivers.clear()
+        email_failed.disconnect(report)
 
 
 def test_retry_delays_double_and_stop_growing_at_an_hour(settings):
