@@ -27,6 +27,12 @@ def favicon(request):
     return redirect(static("img/favicon.svg"))
 
 
+# The site's error pages carry the security headers whatever failed (accounts/errors.py).
+handler400 = "accounts.errors.bad_request"
+handler403 = "accounts.errors.permission_denied"
+handler404 = "accounts.errors.page_not_found"
+handler500 = "accounts.errors.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.static_headers import one_year_for_hashed_files
+from config.static_headers import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -73,6 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First of all: a form post in another charset than UTF-8 gets the site's 400 page here,
+    # before anything reads request.POST (Django refuses to read it, and its own error pages
+    # would then fail too). accounts/middleware.py.
+    "accounts.middleware.RefuseBadEncodingMiddleware",
     # Counts searches for the admin's "Search terms" report, cached answers included, so it
     # comes before the page cache.
     "search.middleware.SearchHitMiddleware",
@@ -175,8 +179,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Hashed static files are cached for a year, "public, immutable".
-WHITENOISE_ADD_HEADERS_FUNCTION = one_year_for_hashed_files
+# Hashed static files are cached for a year, "public, immutable"; every static file carries the
+# site's security headers (WhiteNoise answers before the middlewares that add them).
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 # Uploads: a page editor form can be large; single uploads are capped below.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
