@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 
 from accounts.emails import send_in_background
-from registry.ratelimit import count_attempt, hashed
+from ratelimit.limits import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
 
