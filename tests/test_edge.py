@@ -466,3 +466,48 @@ def test_accounts_no_longer_imports_the_registry():
     for module in Path("accounts").rglob("*.py"):
         text = module.read_text()
         assert "from registry" not in text and "import registry" not in text, module
+
+
+# Members-only documents ------------------------------------------------------------------------
+
+
+def members_only_document(make_document, parent_collection=True):
+    from wagtail.models import BaseViewRestriction, Collection, CollectionViewRestriction
+
+    collection = Collection.get_first_root_node().add_child(name="Members only")
+    CollectionViewRestriction.objects.create(
+        collection=collection, restriction_type=BaseViewRestriction.LOGIN
+    )
+    if not parent_collection:  # a sub-collection inherits its parent's restriction
+        collection = collection.add_child(name="Council papers")
+    document = make_document(title="Members' draft", filename="members-draft.pdf")
+    document.collection = collection
+    document.save()
+    return document
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["restricted", "inside restricted"])
+def test_members_only_documents_are_never_kept_by_a_shared_cache(
+    client, make_document, member, home_page, direct
+):
+    document = members_only_document(make_document, parent_collection=direct)
+    anonymous = client.get(document.url)
+    assert anonymous.status_code == 302
+    assert anonymous["Cache-Control"] == "private, no-store"
+    client.force_login(member)
+    response = client.get(document.url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    again = client.get(document.url, HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    assert again["Cache-Control"] == "private, no-store"
+
+
+def test_public_documents_keep_their_own_headers(client, make_document, home_page):
+    document = make_document(filename="public-paper.pdf")
+    response = client.get(document.url)
+    assert response.status_code == 200
+    assert "Cache-Control" not in response
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert client.get("/documents/999999/nothing.pdf").status_code == 404
