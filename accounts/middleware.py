@@ -108,6 +108,7 @@ class RefuseBadEncodingMiddleware:
                     "Refused a form post to %s in charset %r: 400",
                     request.path[:200],
                     charset[:40],
+                    extra={"request": request},
                 )
                 return bad_request(request)
         return self.get_response(request)

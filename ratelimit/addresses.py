@@ -30,3 +30,19 @@ def client_address(request):
         if address:
             return address
     return request.META.get("REMOTE_ADDR") or None
+
+
+class ClientAddressFilter:
+    """A logging filter: a log line about a request (Django's own carry it, as
+    ``record.request``) ends with the visitor's address as read above, not the proxy's."""
+
+    def filter(self, record):
+        request = getattr(record, "request", None)
+        address = None
+        if request is not None and hasattr(request, "META"):
+            try:
+                address = client_address(request)
+            except Exception:  # noqa: BLE001 - a log line must never fail over this
+                address = None
+        record.client = f" [client {address}]" if address else ""
+        return True

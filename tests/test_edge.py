@@ -21,7 +21,7 @@ from django.urls import include, path
 from django.utils import timezone
 
 from outbox.worker import PERIODIC
-from ratelimit.addresses import client_address
+from ratelimit.addresses import ClientAddressFilter, client_address
 from ratelimit.limits import count_attempt, hashed, purge_ended_windows
 from ratelimit.models import AttemptCount
 from registry.models import RegisterEntry
@@ -87,6 +87,7 @@ def assert_sites_400(response, caplog, label):
     assert len(lines) == 1, [r.getMessage() for r in lines]
     assert "charset" in lines[0].getMessage() and len(lines[0].getMessage()) < 300
     assert lines[0].exc_info is None  # no traceback
+    assert lines[0].request is not None  # so the line ends with the visitor's address
 
 
 @pytest.mark.parametrize("name", FORM_NAMES)
@@ -299,6 +300,20 @@ def test_axes_reads_the_same_address(rf, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     request = rf.get("/", REMOTE_ADDR=LOAD_BALANCER, HTTP_X_FORWARDED_FOR=f"6.6.6.6, {VISITOR}")
     assert get_client_ip_address(request) == VISITOR
+
+
+def test_log_lines_about_a_request_end_with_the_visitors_address(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR=LOAD_BALANCER, HTTP_X_FORWARDED_FOR=f"6.6.6.6, {VISITOR}")
+    formatter = logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"])
+    client_filter = ClientAddressFilter()
+    about_request = logging.makeLogRecord({"msg": "Forbidden", "request": request})
+    other = logging.makeLogRecord({"msg": "Worker started"})
+    assert client_filter.filter(about_request) and client_filter.filter(other)
+    assert formatter.format(about_request).endswith(f"Forbidden [client {VISITOR}]")
+    assert formatter.format(other).endswith("Worker started")
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["client"]
+    assert settings.LOGGING["filters"]["client"]["()"] == "ratelimit.addresses.ClientAddressFilter"
 
 
 PASSWORD = "correct-horse-battery-staple"
