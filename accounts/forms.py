@@ -7,7 +7,7 @@ from django.contrib.auth import forms as auth_forms
 from django.template.loader import render_to_string
 
 from outbox.mail import send_later
-from registry.ratelimit import count_attempt, hashed
+from ratelimit.limits import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
 

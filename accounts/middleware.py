@@ -1,10 +1,17 @@
 """Response headers for every page: the Content-Security-Policy and the few headers Django's own
-SecurityMiddleware does not set (Permissions-Policy, Cross-Origin-Resource-Policy)."""
+SecurityMiddleware does not set (Permissions-Policy, Cross-Origin-Resource-Policy). And the
+refusal of form posts Django cannot read (RefuseBadEncodingMiddleware)."""
+
+import logging
 
 from csp.constants import HEADER
 from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
+
+from accounts.errors import bad_request
+
+logger = logging.getLogger(__name__)
 
 PER_RESPONSE_OVERRIDES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt")
 
@@ -74,3 +81,34 @@ class SecurityHeadersMiddleware:
         if self.resource_policy:
             response.headers.setdefault("Cross-Origin-Resource-Policy", self.resource_policy)
         return response
+
+
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RefuseBadEncodingMiddleware:
+    """A form post declaring a charset other than UTF-8 gets the site's 400 page at once.
+
+    Django refuses to read such a post (request.POST raises BadRequest for a url-encoded one;
+    a multipart one would be decoded in the declared charset, so answers in UTF-16 or Latin-1
+    would be saved garbled). Whatever reads request.POST first (the CSRF check) would fail, and
+    Django's own 400 and 500 pages read it again and fail in turn: the visitor got the server's
+    bare 500 page and the log a long traceback per request. Here: one short log line and the
+    site's 400 page, with the security headers (nothing after this middleware runs).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
+            charset = request.content_params.get("charset")
+            if charset is not None and charset.strip().lower() != "utf-8":
+                logger.warning(
+                    "Refused a form post to %s in charset %r: 400",
+                    request.path[:200],
+                    charset[:40],
+                    extra={"request": request},
+                )
+                return bad_request(request)
+        return self.get_response(request)

@@ -14,7 +14,8 @@ from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
 from accounts.forms import PasswordResetForm, SignInForm
-from registry.ratelimit import client_address, count_attempt, hashed
+from ratelimit.addresses import client_address
+from ratelimit.limits import count_attempt, hashed
 
 
 class SignInView(auth_views.LoginView):

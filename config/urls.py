@@ -6,7 +6,6 @@ from django.views.generic import TemplateView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
-from wagtail.documents import urls as wagtaildocs_urls
 
 from home.views import serve_page
 from search import views as search_views
@@ -27,9 +26,15 @@ def favicon(request):
     return redirect(static("img/favicon.svg"))
 
 
+# The site's error pages carry the security headers whatever failed (accounts/errors.py).
+handler400 = "accounts.errors.bad_request"
+handler403 = "accounts.errors.permission_denied"
+handler404 = "accounts.errors.page_not_found"
+handler500 = "accounts.errors.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
-    path("documents/", include(wagtaildocs_urls)),
+    path("documents/", include("documents.urls")),
     path("search/", search_views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outbox.mail import one_line, send_later
+from ratelimit.limits import count_attempt, hashed
 from registry import tokens
-from registry.ratelimit import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.static_headers import one_year_for_hashed_files
+from config.static_headers import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "documents",
     "accounts",
     "outbox",  # emails kept in the database and sent by the worker, retried until delivered
+    "ratelimit",  # attempt counters in the database, shared by the register and accounts
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -73,6 +74,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First of all: a form post in another charset than UTF-8 gets the site's 400 page here,
+    # before anything reads request.POST (Django refuses to read it, and its own error pages
+    # would then fail too). accounts/middleware.py.
+    "accounts.middleware.RefuseBadEncodingMiddleware",
     # Counts searches for the admin's "Search terms" report, cached answers included, so it
     # comes before the page cache.
     "search.middleware.SearchHitMiddleware",
@@ -177,8 +182,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Hashed static files are cached for a year, "public, immutable".
-WHITENOISE_ADD_HEADERS_FUNCTION = one_year_for_hashed_files
+# Hashed static files are cached for a year, "public, immutable"; every static file carries the
+# site's security headers (WhiteNoise answers before the middlewares that add them).
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 # Uploads: a page editor form can be large; single uploads are capped below.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -193,8 +199,18 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A line about a request ends with the visitor's address (behind TRUSTED_PROXY_COUNT proxies).
+    "filters": {"client": {"()": "ratelimit.addresses.ClientAddressFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s%(client)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
@@ -264,6 +280,12 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 
+# Behind reverse proxies (a load balancer, a CDN), how many of them there are: each appends the
+# address it received the request from to X-Forwarded-For, and the visitor's address (for
+# sign-in lockouts, rate limits and logs) is read that many places from the right
+# (ratelimit/addresses.py). 0: no proxy, the connection's own address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # Security headers that apply in every environment.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -298,17 +320,20 @@ WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 # Brute force: 5 failures for one username from one address lock that pair out for 15 minutes,
-# on /accounts/login/ and /admin/login/ alike. The database handler shares the count between
-# gunicorn workers (a per-process cache would not). Behind a proxy, set AXES_IPWARE_PROXY_COUNT.
+# on /accounts/login/ and /admin/login/ alike; and 50 failures from one address within those 15
+# minutes, whatever the usernames, lock the address out for every username (accounts/lockout.py).
+# The database handler shares the counts between gunicorn workers and servers. The address is
+# the visitor's behind TRUSTED_PROXY_COUNT proxies (ratelimit/addresses.py).
 AXES_FAILURE_LIMIT = 5
+ACCOUNTS_ADDRESS_FAILURE_LIMIT = 50
 AXES_COOLOFF_TIME = _dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "accounts.lockout.SiteAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "ratelimit.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_IPWARE_PROXY_COUNT", "0")) or None
 AXES_VERBOSE = False
 
 # Password resets: at most this many reset emails to one address, and this many reset requests
@@ -438,6 +463,3 @@ REGISTRY_RATE_WINDOW = 60
 # the page answers the same and nothing is sent, so the form cannot flood someone's inbox.
 REGISTRY_REPEAT_EMAILS_PER_ADDRESS = 3
 REGISTRY_REPEAT_EMAILS_WINDOW = 60 * 60
-# Behind a proxy that sets it, the request header holding the client's address, such as
-# HTTP_X_FORWARDED_FOR; empty means REMOTE_ADDR.
-REGISTRY_CLIENT_IP_HEADER = os.environ.get("REGISTRY_CLIENT_IP_HEADER", "")
