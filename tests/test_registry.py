@@ -610,6 +610,29 @@ def test_same_email_again_creates_nothing_reveals_nothing_and_emails_the_link(
     assert "/manage/" in notice.body
 
 
+def test_at_most_three_already_registered_emails_go_to_one_address_an_hour(
+    client, register, send_on_commit, settings
+):
+    """Re-posting the form with someone's address cannot flood their inbox; the answer on
+    screen stays the same, so it reveals nothing."""
+    settings.REGISTRY_RATE_LIMIT = 100
+    send_on_commit(client, register)
+    mail.outbox.clear()
+    answers = [send_on_commit(client, register)[0] for _ in range(6)]
+    assert {(a.status_code, a["Location"]) for a in answers} == {(302, answers[0]["Location"])}
+    assert [m.to for m in mail.outbox] == [["alex.example@nhs.example"]] * 3
+    # Another address is counted apart.
+    send_on_commit(client, register, email="someone.else@nhs.example")
+    mail.outbox.clear()
+    for _ in range(2):
+        send_on_commit(client, register, email="someone.else@nhs.example")
+    assert [m.to for m in mail.outbox] == [["someone.else@nhs.example"]] * 2
+    mail.outbox.clear()
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1, minutes=1)):
+        send_on_commit(client, register)
+    assert [m.to for m in mail.outbox] == [["alex.example@nhs.example"]]
+
+
 def test_same_email_may_join_two_different_registers(client, make_register, make_focus_group):
     first = make_register()
     second = make_register(group=make_focus_group(slug="other-group", n=0))
