@@ -78,3 +78,19 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         subject = render_to_string(subject_template_name, context)
         body = render_to_string(email_template_name, context)
         send_later("accounts.password_reset", [to_email], subject, body)
+
+
+class WeaknessOnTheNewPassword:
+    """Django reports a weak password (too short, too common...) on the confirmation field;
+    people fix the field the message sits on, so it goes on the new password itself."""
+
+    def validate_password_for_user(self, user, *args, **kwargs):
+        super().validate_password_for_user(user, "new_password1")
+
+
+class SetNewPasswordForm(WeaknessOnTheNewPassword, auth_forms.SetPasswordForm):
+    """The form behind the emailed reset link."""
+
+
+class ChangePasswordForm(WeaknessOnTheNewPassword, auth_forms.PasswordChangeForm):
+    """A signed-in member changes their password."""

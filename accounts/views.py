@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
-from accounts.forms import PasswordResetForm, SignInForm
+from accounts.forms import ChangePasswordForm, PasswordResetForm, SetNewPasswordForm, SignInForm
 from ratelimit.addresses import client_address
 from ratelimit.limits import count_attempt, hashed
 
@@ -65,6 +65,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetNewPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
@@ -74,6 +75,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = ChangePasswordForm
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("password_change_done")
 

@@ -351,6 +351,33 @@ def test_member_changes_the_password_while_signed_in(client, member, home_page):
     assert client.get("/accounts/password-change/done/").status_code == 200
 
 
+def test_a_weak_new_password_is_flagged_on_the_new_password_field_when_changing(
+    client, member, home_page
+):
+    client.force_login(member)
+    response = client.post(
+        "/accounts/password-change/",
+        {"old_password": PASSWORD, "new_password1": "elevenchars", "new_password2": "elevenchars"},
+    )
+    form = response.context["form"]
+    assert "too short" in " ".join(form.errors["new_password1"])
+    assert "new_password2" not in form.errors
+    assert 'href="#id_new_password1"' in response.content.decode()
+
+
+def test_a_weak_new_password_is_flagged_on_the_new_password_field_when_resetting(
+    client, member, home_page
+):
+    reset(client, "helen@example.org")
+    set_password_url = client.get(reset_link(wait_for_mail(1)))["Location"]
+    response = client.post(
+        set_password_url, {"new_password1": "password1234", "new_password2": "password1234"}
+    )
+    form = response.context["form"]
+    assert "too common" in " ".join(form.errors["new_password1"])
+    assert "new_password2" not in form.errors
+
+
 # The demo member account --------------------------------------------------------------------
 
 
