@@ -222,7 +222,9 @@ def test_reset_request_does_the_same_database_work_for_known_and_unknown_address
     def tables_touched(email):
         with CaptureQueriesContext(connection) as queries:
             reset(client, email)
-        return [q["sql"].split(" WHERE ")[0].split(" VALUES ")[0] for q in queries]
+        shapes = [q["sql"].split(" WHERE ")[0].split(" VALUES ")[0] for q in queries]
+        # Savepoint names and the moment of the request differ from one request to the next.
+        return [re.sub(r"s\d+_x\d+|'[^']*'", "?", sql) for sql in shapes]
 
     reset(client, "warm-up@example.org")
     known = tables_touched("helen@example.org")

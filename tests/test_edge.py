@@ -448,7 +448,7 @@ def test_keys_carry_no_address_or_email():
     assert hashed(None) == hashed("unknown")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_attempts_are_each_counted_once():
     results, barrier = [], threading.Barrier(8)
 
