@@ -68,14 +68,27 @@ class CutAt:
 
 @contextmanager
 def cut_at_commit():
+    """Cut the connection as the transaction that wrote the entry commits (earlier commits,
+    such as the rate limiter's count, go through)."""
     target = transaction.get_connection()
     original = target._commit
+    wrote_entry = []
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "registry_registerentry"'):
+            wrote_entry.append(sql)
+        return execute(sql, params, many, context)
 
     def dying_commit():
-        cut_connection()
+        if wrote_entry:
+            wrote_entry.clear()
+            cut_connection()
         return original()
 
-    with mock.patch.object(target, "_commit", side_effect=dying_commit):
+    with (
+        connection.execute_wrapper(watch),
+        mock.patch.object(target, "_commit", side_effect=dying_commit),
+    ):
         yield
 
 

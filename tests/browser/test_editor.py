@@ -18,13 +18,17 @@ def editor(demo_site):
     )
 
 
-def test_editor_adds_a_member_publishes_and_sees_it_live(demo_site, editor, browser_page):
-    page = browser_page
-    page.goto("/admin/")
+def sign_in_to_the_admin(page):
+    page.goto("/admin/login/")
     page.get_by_label("Username").fill("editor")
     page.get_by_label("Password").fill(EDITOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
+
+
+def test_editor_adds_a_member_publishes_and_sees_it_live(demo_site, editor, browser_page):
+    page = browser_page
+    sign_in_to_the_admin(page)
 
     from focusgroups.models import FocusGroupPage
 
@@ -52,11 +56,7 @@ def test_signed_in_editor_gets_the_user_bar_and_its_accessibility_checker_under_
     """The strict Content-Security-Policy of public pages must not break Wagtail's user bar,
     whose accessibility checker (axe-core) editors use on the live page."""
     page = browser_page
-    page.goto("/admin/login/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(EDITOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    sign_in_to_the_admin(page)
 
     page.goto("/focus-groups/stroke-thrombectomy/")
     userbar = page.locator("wagtail-userbar")
