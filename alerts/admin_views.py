@@ -7,7 +7,6 @@ them: an alert reveals who is on the register and writes to them. Everyone else 
 
 import functools
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -27,7 +26,8 @@ def managers_only(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.has_perm(PERMISSION):
-            raise PermissionDenied
+            # A real 403: Wagtail would turn a raised PermissionDenied into a redirect.
+            return TemplateResponse(request, "alerts/admin/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
