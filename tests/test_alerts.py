@@ -440,3 +440,19 @@ def test_register_managers_use_every_alert_screen(manager, register, opportunity
     assert send(client, alert).status_code == 200
     run_worker()
     assert len(mail.outbox) == 2
+
+
+def test_a_focus_group_page_offers_managers_an_alert_per_open_opportunity(
+    comms_editor, group, opportunity
+):
+    """Someone who edits pages and manages the register sees the item; an editor does not."""
+    both = get_user_model().objects.create_user(username="both", password="x" * 12)
+    both.groups.add(*Group.objects.filter(name__in=["Register managers", "Communications editors"]))
+    url = f"/admin/pages/{group.pk}/edit/"
+    prepare_url = f"{ADMIN}opportunity/{opportunity.pk}/"
+    assert prepare_url in client_for(both).get(url).content.decode()
+    editor_page = client_for(comms_editor).get(url)
+    assert editor_page.status_code == 200 and prepare_url not in editor_page.content.decode()
+    opportunity.deadline_date = timezone.localdate() - dt.timedelta(days=1)
+    opportunity.save()
+    assert prepare_url not in client_for(both).get(url).content.decode()
