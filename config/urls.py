@@ -39,6 +39,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
     path("favicon.ico", favicon),
+    path("alerts/", include("alerts.urls")),
 ]
 
 urlpatterns += [path("accounts/", include("accounts.urls"))]

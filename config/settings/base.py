@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "outbox",  # emails kept in the database and sent by the worker, retried until delivered
     "ratelimit",  # attempt counters in the database, shared by the register and accounts
+    "alerts",  # opportunity alerts to registrants who agreed to be contacted (uses outbox)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -240,6 +241,9 @@ OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", 30))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
 OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", 300))
 OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", 30))
+
+# Opportunity alerts (alerts/) are handed to the mail server at most this many a minute.
+ALERTS_PER_MINUTE = int(os.environ.get("ALERTS_PER_MINUTE", 60))
 
 # Documents' text (documents/): read by the worker, never in the upload request, one file at a
 # time in a child process limited to DOCUMENT_TEXT_CPU_SECONDS of processing, DOCUMENT_TEXT_
