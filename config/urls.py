@@ -8,7 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from home.views import serve_page
+from home.views import members_area, serve_page
 from search import views as search_views
 
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
     path("favicon.ico", favicon),
+    path("members/", members_area, name="members_area"),
 ]
 
 urlpatterns += [path("accounts/", include("accounts.urls"))]
