@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from wagtail.documents import get_document_model
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
@@ -116,11 +115,12 @@ def members_only_documents(user, group_ids):
 @login_required
 def members_area(request):
     """The pages and papers only members may open, as far as this member may open them. Per
-    user, so never stored in the page cache nor by browsers or proxies."""
+    user, so never stored in the page cache nor by browsers or proxies (never_cache sends
+    Cache-Control: private, no-store)."""
     tags.never_cache_this()
     user = request.user
     group_ids = set(user.groups.values_list("pk", flat=True))
-    response = render(
+    return render(
         request,
         "home/members_area.html",
         {
@@ -128,5 +128,3 @@ def members_area(request):
             "members_documents": members_only_documents(user, group_ids),
         },
     )
-    patch_cache_control(response, private=True, no_store=True)
-    return response

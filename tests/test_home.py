@@ -213,15 +213,28 @@ def test_publishing_a_group_with_new_items_clears_the_cached_home_page(
     assert new.title in html
 
 
+def test_a_newly_published_group_reaches_the_cached_home_page(
+    page_cache_on, client, two_groups, make_focus_group
+):
+    fetch(client, "/")
+    assert fetch(client, "/")[1] == "hit"
+    make_focus_group(slug="new-group", title="Brand new group", n=1)
+    html, state = fetch(client, "/")
+    assert state == "miss"
+    assert "Brand new group" in html
+
+
 def test_the_cached_home_page_expires_when_an_open_deadline_passes(
     page_cache_on, client, two_groups
 ):
     from django.core.cache import cache
 
-    with time_machine.travel(BEFORE_ESMINT, tick=False):
+    # Two minutes before the deadline: well inside the cache's usual 10 minutes.
+    with time_machine.travel(ESMINT_DEADLINE_UTC - dt.timedelta(minutes=2), tick=False):
         cache.clear()  # the fixture's publishing is stamped in today's time, not 2022's
         fetch(client, "/")
-        assert fetch(client, "/")[1] == "hit"
+        html, state = fetch(client, "/")
+        assert state == "hit" and "ESMINT Fellowships" in html
     with time_machine.travel(ESMINT_DEADLINE_UTC + dt.timedelta(minutes=1), tick=False):
         html, state = fetch(client, "/")
     assert state == "miss"
