@@ -7,7 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 
-from home.views import serve_page
+from home.views import members_area, serve_page
 from search import views as search_views
 
 
@@ -40,6 +40,7 @@ urlpatterns = [
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
     path("favicon.ico", favicon),
     path("alerts/", include("alerts.urls")),
+    path("members/", members_area, name="members_area"),
 ]
 
 urlpatterns += [path("accounts/", include("accounts.urls"))]

@@ -242,6 +242,11 @@ class FocusGroupPage(RoutablePageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         now = timezone.now()
         opportunities = self.get_opportunities(now)
+        in_preview = getattr(request, "is_preview", False)
+        for opportunity in opportunities:
+            opportunity.calendar_url = (
+                None if in_preview else self.get_calendar_url(opportunity, request, now)
+            )
         # The page changes by itself when the next open deadline passes.
         tags.expire_at(
             min(
@@ -278,6 +283,18 @@ class FocusGroupPage(RoutablePageMixin, Page):
             find_url,
             timeout=600,
         )
+
+    def get_calendar_url(self, opportunity, request=None, now=None):
+        """The address of the .ics file for an open deadline, or None. Only a saved opportunity
+        on a saved page has one: a preview shows unsaved ones, and leaves the link out."""
+        if not (self.pk and opportunity.pk and opportunity.deadline_at):
+            return None
+        if not opportunity.is_open(now):
+            return None
+        page_url = self.get_url(request)
+        if not page_url:
+            return None
+        return page_url + self.reverse_subpage("opportunity_ics", args=[opportunity.pk])
 
     @path("opportunities/<int:opportunity_id>/add-to-calendar/", name="opportunity_ics")
     def opportunity_calendar(self, request, opportunity_id):

@@ -1,6 +1,9 @@
 """The site's root page, general content pages and site-wide settings."""
 
+import datetime as dt
+
 from django.db import models
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -56,7 +59,8 @@ class SiteSettings(BaseSiteSetting):
 
 
 class HomePage(Page):
-    """The front page: who the society's focus groups are, and a list of them."""
+    """The front page: what is new across the focus groups (milestones, papers, open training
+    opportunities) and a short list of the groups."""
 
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = ["focusgroups.FocusGroupIndexPage", "home.StandardPage"]
@@ -79,10 +83,13 @@ class HomePage(Page):
         index.SearchField("body"),
     ]
 
+    # How many of the newest milestones and papers the home page shows.
+    LATEST_COUNT = 4
+
     def get_focus_groups(self):
         from focusgroups.models import FocusGroupPage
 
-        return (
+        return list(
             FocusGroupPage.objects.live()
             .public()
             .descendant_of(self)
@@ -90,10 +97,66 @@ class HomePage(Page):
             .only("id", "title", "summary", "url_path", "path", "depth")
         )
 
+    def get_news(self, groups, now, request=None):
+        """What is new across the listed groups: the newest milestones and papers, and every
+        open training opportunity (soonest deadline first). Three queries however many groups
+        there are; each item's `group` is one of `groups`, so links cost nothing more."""
+        from focusgroups.models import (
+            FocusGroupMilestone,
+            FocusGroupOpportunity,
+            FocusGroupPaper,
+        )
+
+        by_id = {group.pk: group for group in groups}
+        milestones = list(
+            FocusGroupMilestone.objects.filter(page_id__in=by_id).order_by(
+                "-date", "-sort_order", "-pk"
+            )[: self.LATEST_COUNT]
+        )
+        papers = list(
+            FocusGroupPaper.objects.filter(page_id__in=by_id).order_by(
+                models.F("date").desc(nulls_last=True), "-pk"
+            )[: self.LATEST_COUNT]
+        )
+        # A deadline passes at the earliest at 00:00 in the furthest-east zone: the query keeps
+        # yesterday's too, and is_open() decides to the minute.
+        opportunities = [
+            opportunity
+            for opportunity in FocusGroupOpportunity.objects.filter(page_id__in=by_id).filter(
+                models.Q(deadline_date__isnull=True)
+                | models.Q(deadline_date__gte=now.date() - dt.timedelta(days=1))
+            )
+            if opportunity.is_open(now)
+        ]
+        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+        opportunities.sort(key=lambda o: (o.deadline_at or far_future, o.page_id, o.sort_order))
+        for item in (*milestones, *papers, *opportunities):
+            item.group = by_id[item.page_id]
+        for opportunity in opportunities:
+            opportunity.calendar_url = opportunity.group.get_calendar_url(opportunity, request, now)
+        return milestones, papers, opportunities
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["focus_groups"] = self.get_focus_groups()
-        tags.add("type:focusgroups.focusgrouppage")  # any group's title or summary may change
+        now = timezone.now()
+        groups = self.get_focus_groups()
+        milestones, papers, opportunities = self.get_news(groups, now, request)
+        context.update(
+            {
+                "focus_groups": groups,
+                "latest_milestones": milestones,
+                "latest_papers": papers,
+                "open_opportunities": opportunities,
+            }
+        )
+        # Publishing, moving or hiding any focus group page (its milestones, papers and
+        # opportunities are saved with it) makes this page stale; so does the next deadline.
+        tags.add(
+            "type:focusgroups.focusgrouppage",
+            "restrictions",
+            *(f"page:{group.pk}" for group in groups),
+        )
+        tags.expire_at(min((o.deadline_at for o in opportunities if o.deadline_at), default=None))
         return context
 
 

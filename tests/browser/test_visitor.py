@@ -20,7 +20,9 @@ def test_visitor_reaches_the_focus_group_and_downloads_the_paper(demo_site, brow
     page = browser_page
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("BCIS focus groups")
-    page.get_by_role("link", name="Stroke Thrombectomy").click()
+    # The home page also links to the group from its latest news: follow the list of groups.
+    groups = page.get_by_role("region", name="Our focus groups")
+    groups.get_by_role("link", name="Stroke Thrombectomy").click()
     expect(page).to_have_url(re.compile(r"/focus-groups/stroke-thrombectomy/$"))
     expect(page.get_by_role("heading", name="Stroke Thrombectomy", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Members")).to_be_visible()
