@@ -1,6 +1,7 @@
 """Documents in the admin and at download time."""
 
 from django.http import Http404
+from django.utils.cache import patch_cache_control
 from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.permissions import policy_registry
@@ -19,8 +20,16 @@ def can_edit(user, document):
 @hooks.register("before_serve_document")
 def hide_documents_not_yet_public(document, request):
     """A held-back upload answers 404 (as if it did not exist) until a live, public page links
-    it, except to editors who may work on it. Members-only collections are checked by
-    Wagtail's own hook as before."""
-    if is_public(document) or can_edit(request.user, document):
+    it, except to editors who may work on it; their copy is marked private so that no shared
+    cache keeps it. A public document is served as before (Wagtail's own hook then checks
+    members-only collections)."""
+    if getattr(request, "_serving_to_editor", False) or is_public(document):
         return None
-    raise Http404("This document is not published.")
+    if not can_edit(request.user, document):
+        raise Http404("This document is not published.")
+    from wagtail.documents.views.serve import serve
+
+    request._serving_to_editor = True
+    response = serve(request, document.pk, document.filename)
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -281,3 +281,12 @@ def test_replacing_a_file_with_another_type_names_it_afresh(make_document):
     document.file.save("paper.txt", SimpleUploadedFile("x", b"plain"), save=False)
     document.save()
     assert document.url.endswith("/paper.txt")
+
+
+def test_an_editors_copy_of_a_held_file_is_never_kept_by_a_shared_cache(
+    client, communications_editor, held_document
+):
+    client.force_login(communications_editor)
+    response = client.get(held_document.url)
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
