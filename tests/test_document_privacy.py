@@ -220,7 +220,11 @@ def test_a_members_only_page_does_not_make_its_paper_public(
 
 def test_a_communications_editor_can_open_a_held_file(client, communications_editor, held_document):
     client.force_login(communications_editor)
-    assert client.get(held_document.url).status_code == 200
+    response = client.get(held_document.url)
+    assert response.status_code == 200
+    assert response.content == held_document.file.open("rb").read()
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Security-Policy"] == "default-src 'none'"
 
 
 def test_a_file_an_editor_moves_to_root_is_public_without_a_page(client, held_document):
