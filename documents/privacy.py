@@ -87,7 +87,17 @@ def is_public(document):
     return not is_held(document) or is_linked_from_public_page(document)
 
 
-def public_documents(documents):
-    """The documents of a queryset that are public (collection privacy is applied elsewhere)."""
-    held = held_collections()
-    return documents.filter(~Q(collection__in=held) | Q(pk__in=publicly_linked_document_ids()))
+def public_document_rule():
+    """(ids of the held collections, ids of documents a live public page links): what
+    public_documents needs, small enough to keep in a cache."""
+    return (
+        list(held_collections().values_list("pk", flat=True)),
+        sorted(publicly_linked_document_ids()),
+    )
+
+
+def public_documents(documents, rule=None):
+    """The documents of a queryset that are public (collection privacy is applied elsewhere).
+    `rule` is public_document_rule()'s answer, if the caller keeps it in a cache."""
+    held_ids, linked_ids = rule if rule is not None else public_document_rule()
+    return documents.filter(~Q(collection_id__in=held_ids) | Q(pk__in=linked_ids))

@@ -19,7 +19,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.search.utils import normalise_query_string
 
-from documents.privacy import public_documents
+from documents.privacy import public_document_rule, public_documents
 from pagecache import tags
 from search.snippets import highlight, make_snippet, query_terms
 
@@ -88,7 +88,11 @@ def visible_documents(request):
     hidden = Q()
     for restriction in failed_restrictions(collection_restrictions(), request):
         hidden |= Q(path__startswith=restriction.collection.path)
-    documents = public_documents(Document.objects.all())
+    # Publishing, unpublishing, a privacy change and a document saved all bump "search".
+    rule = tags.remember(
+        "search:public-documents", ["search", "restrictions"], public_document_rule
+    )
+    documents = public_documents(Document.objects.all(), rule)
     if hidden:
         documents = documents.exclude(collection__in=Collection.objects.filter(hidden))
     return documents
