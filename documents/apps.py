@@ -7,4 +7,6 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         # Registers the periodic job that re-queues documents whose worker stopped mid-way.
-        from documents import tasks  # noqa: F401
+        from documents import signals, tasks  # noqa: F401
+
+        signals.connect()

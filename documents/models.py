@@ -1,5 +1,7 @@
 """The site's document model: Wagtail's own, plus the text read from inside the file."""
 
+import os
+
 from django.db import models, transaction
 from django.utils import timezone
 from wagtail.documents.models import AbstractDocument, Document
@@ -58,6 +60,16 @@ class SearchableDocument(AbstractDocument):
         help_text="When the file was last put in the queue to be read.",
     )
 
+    download_name = models.CharField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=(
+            "The file name in the download link. It stays the same when the file is replaced "
+            "by one of the same type, so links already shared keep working."
+        ),
+    )
+
     admin_form_fields = Document.admin_form_fields
 
     search_fields = AbstractDocument.search_fields + [index.SearchField("extracted_text")]
@@ -72,6 +84,19 @@ class SearchableDocument(AbstractDocument):
         # Remember which file the stored text came from, to notice when it is replaced.
         instance._text_source = instance.__dict__.get("file")
         return instance
+
+    @property
+    def filename(self):
+        """The name in the download URL and Content-Disposition: the first upload's name."""
+        return self.download_name or os.path.basename(self.file.name)
+
+    def keep_download_name(self):
+        """Keep the public name when a file is replaced by one of the same type; a file of
+        another type gets its own name (the old one would name the wrong type)."""
+        new_name = os.path.basename(self.file.name)
+        old_extension = os.path.splitext(self.download_name)[1].lower()
+        if not self.download_name or old_extension != os.path.splitext(new_name)[1].lower():
+            self.download_name = new_name
 
     def file_is_new(self):
         """True when the file is being uploaded, or has been replaced since it was loaded."""
@@ -104,9 +129,11 @@ class SearchableDocument(AbstractDocument):
             queue = self.text_status == self.TextStatus.PENDING
             # Record the size now, so listings never have to write it back later.
             self.file_size = self.file.size
+            self.keep_download_name()
             if update_fields is not None:
                 kwargs["update_fields"] = {
                     *update_fields,
+                    "download_name",
                     "extracted_text",
                     "text_status",
                     "text_status_reason",
@@ -119,3 +146,21 @@ class SearchableDocument(AbstractDocument):
                 # In the same transaction: the task exists exactly when the new file is kept.
                 read_document_text.enqueue(self.pk, self.file.name)
         self._text_source = self.file.name
+
+
+class UnpublishedCollection(models.Model):
+    """Marks the collection whose documents are not public until a live, public page links
+    them (documents/privacy.py). Uploads go there unless an editor picks another collection."""
+
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Files in this collection (or one inside it) are held back until published.",
+    )
+
+    class Meta:
+        verbose_name = "collection for unpublished uploads"
+
+    def __str__(self):
+        return str(self.collection)

@@ -225,7 +225,18 @@ class FocusGroupPage(RoutablePageMixin, Page):
         return sorted(self.milestones.all(), key=lambda m: (m.date, m.sort_order or 0))
 
     def get_papers(self):
-        return list(self.papers.all().select_related("document"))
+        """Papers with the versions of each together (by paper name, in the editor's order);
+        each version's `heading` is the title of its paper's current version (or its first)."""
+        groups = {}
+        for paper in self.papers.all().select_related("document"):
+            groups.setdefault(paper.group_key, []).append(paper)
+        papers = []
+        for versions in groups.values():
+            current = next((v for v in versions if v.is_current), versions[0])
+            for version in versions:
+                version.heading = current.title
+            papers += versions
+        return papers
 
     def get_opportunities(self, now=None):
         """Open opportunities first (soonest deadline first), then closed ones (latest first)."""
@@ -355,6 +366,24 @@ class FocusGroupPaper(Orderable):
 
     page = ParentalKey(FocusGroupPage, on_delete=models.CASCADE, related_name="papers")
     title = models.CharField(max_length=300, help_text="The paper's full title.")
+    paper_name = models.CharField(
+        "paper",
+        max_length=100,
+        blank=True,
+        help_text=(
+            "A short name that is the same for every version of this paper, e.g. 'Stroke "
+            "pathway paper'. Versions with the same name are shown as one paper, even if a "
+            "version's title changed. Leave empty if the paper has only one version."
+        ),
+    )
+    is_current = models.BooleanField(
+        "current version",
+        default=False,
+        help_text=(
+            "Tick for the version readers should use now; the page marks it 'Current version'. "
+            "Tick one version per paper."
+        ),
+    )
     version_label = models.CharField(
         max_length=80,
         help_text='Which version this is, e.g. "As presented to Council" or "Published version".',
@@ -381,6 +410,7 @@ class FocusGroupPaper(Orderable):
 
     panels = [
         FieldPanel("title"),
+        FieldRowPanel([FieldPanel("paper_name"), FieldPanel("is_current")]),
         FieldRowPanel([FieldPanel("version_label"), FieldPanel("date")]),
         FieldPanel("description"),
         FieldPanel("document"),
@@ -388,6 +418,11 @@ class FocusGroupPaper(Orderable):
 
     def __str__(self):
         return f"{self.title} ({self.version_label})"
+
+    @property
+    def group_key(self):
+        """Which paper this version belongs to: its paper name, or itself alone."""
+        return self.paper_name.strip().casefold() or f"#{self.pk or id(self)}"
 
 
 class FocusGroupOpportunity(Orderable):

@@ -19,6 +19,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.search.utils import normalise_query_string
 
+from documents.privacy import public_document_rule, public_documents
 from pagecache import tags
 from search.snippets import highlight, make_snippet, query_terms
 
@@ -81,12 +82,17 @@ def visible_pages(request, site):
 
 
 def visible_documents(request):
-    """Documents outside any private collection this visitor does not pass."""
+    """Public documents (documents/privacy.py: not held back, or linked from a live, public
+    page) outside any private collection this visitor does not pass."""
     Document = get_document_model()
     hidden = Q()
     for restriction in failed_restrictions(collection_restrictions(), request):
         hidden |= Q(path__startswith=restriction.collection.path)
-    documents = Document.objects.all()
+    # Publishing, unpublishing, a privacy change and a document saved all bump "search".
+    rule = tags.remember(
+        "search:public-documents", ["search", "restrictions"], public_document_rule
+    )
+    documents = public_documents(Document.objects.all(), rule)
     if hidden:
         documents = documents.exclude(collection__in=Collection.objects.filter(hidden))
     return documents

@@ -250,18 +250,66 @@ def test_paper_without_file_says_coming_soon_and_has_no_link(client, make_focus_
     assert "/documents/" not in papers
 
 
-def test_versions_of_one_paper_are_grouped_under_its_title(client, make_focus_group, make_document):
+def test_versions_of_one_paper_are_grouped_by_paper_name_under_the_current_title(
+    client, make_focus_group, make_document
+):
     page = make_focus_group(n=0)
     page.papers = [
         FocusGroupPaper(
-            title="The paper", version_label="As presented to Council", document=make_document()
+            title="The paper (draft title)",
+            paper_name="Stroke paper",
+            version_label="As presented to Council",
+            document=make_document(),
         ),
-        FocusGroupPaper(title="The paper", version_label="Published version (updated)"),
+        FocusGroupPaper(
+            title="The paper",
+            paper_name="Stroke paper",
+            version_label="Published version (updated)",
+            is_current=True,
+        ),
     ]
     page.save_revision().publish()
     papers = section(html_of(client, page), "papers")
-    assert papers.count('<h3 class="paper__title">The paper</h3>') == 1
+    assert papers.count('<h3 class="paper__title">') == 1
+    assert '<h3 class="paper__title">The paper</h3>' in papers
     assert "As presented to Council" in papers and "Published version (updated)" in papers
+    current = re.search(r'<li class="paper__version">.*?</li>', papers.split("Council")[1], re.S)
+    assert "Current version" in current.group(0)
+    assert papers.count("Current version") == 1
+
+
+def test_papers_with_the_same_title_but_no_paper_name_are_separate_papers(client, make_focus_group):
+    page = make_focus_group(n=0)
+    page.papers = [
+        FocusGroupPaper(title="Annual report", version_label="2023"),
+        FocusGroupPaper(title="Annual report", version_label="2024"),
+    ]
+    page.save_revision().publish()
+    papers = section(html_of(client, page), "papers")
+    assert papers.count('<h3 class="paper__title">Annual report</h3>') == 2
+    assert "Current version" not in papers
+
+
+def test_the_migration_groups_existing_versions_and_marks_the_latest_current(
+    make_focus_group,
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("focusgroups.migrations.0003_paper_versions")
+    page = make_focus_group(n=0)
+    page.papers = [
+        FocusGroupPaper(title="The paper", version_label="Council", date=dt.date(2021, 1, 1)),
+        FocusGroupPaper(title="The paper", version_label="Published", date=dt.date(2022, 1, 1)),
+        FocusGroupPaper(title="Alone", version_label="Only"),
+    ]
+    page.save_revision().publish()
+    migration.name_existing_versions(apps, None)
+    rows = {p.version_label: p for p in FocusGroupPaper.objects.filter(page=page)}
+    assert rows["Council"].paper_name == rows["Published"].paper_name == "The paper"
+    assert rows["Published"].is_current and not rows["Council"].is_current
+    assert rows["Only"].paper_name == "" and not rows["Only"].is_current
 
 
 def test_document_download_returns_the_file_as_an_attachment(client, make_document):

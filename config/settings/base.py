@@ -452,6 +452,9 @@ SEARCH_HITS_FLUSH_SECONDS = int(os.environ.get("SEARCH_HITS_FLUSH_SECONDS", 60))
 WAGTAILSEARCH_HITS_MAX_AGE = 30
 # Documents keep the text read from their files (PDF, Word, plain text) so site search finds it.
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.SearchableDocument"
+# Uploads go to "Unpublished uploads" unless an editor picks another collection; such a file is
+# public only once a live, public page links it (documents/privacy.py).
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "documents.forms.DocumentForm"
 
 # --- interest register ---
 # How long an entry is kept without its owner confirming it again; the daily

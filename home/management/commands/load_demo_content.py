@@ -270,11 +270,17 @@ class Command(BaseCommand):
         page.papers = [
             FocusGroupPaper(
                 title=PAPER_TITLE,
+                paper_name="Stroke thrombectomy paper",
                 version_label="As presented to Council",
                 date=dt.date(2021, 1, 1),
                 document=document,
+                is_current=True,
             ),
-            FocusGroupPaper(title=PAPER_TITLE, version_label="Published version (updated)"),
+            FocusGroupPaper(
+                title=PAPER_TITLE,
+                paper_name="Stroke thrombectomy paper",
+                version_label="Published version (updated)",
+            ),
         ]
         page.opportunities = [
             FocusGroupOpportunity(
