@@ -54,7 +54,7 @@ def make_entry(page, n=0, **fields):
         "role": "consultant",
         "hospital": f"Hospital {n}",
         "region": "london",
-        "experience": "none",
+        "experience": "None yet",
         "training_intention": "within_12_months",
         "consent_privacy_at": NOW,
         "consent_wording_version": "test",
@@ -141,6 +141,15 @@ def register_editor_data(register, **overrides):
         "opens_at": "",
         "closes_at": "",
         "closed_text": "",
+        "experience_label": register.experience_label,
+        "experience_hint": register.experience_hint,
+        "experience_choices": register.experience_choices,
+        "intention_label": register.intention_label,
+        "intention_hint": register.intention_hint,
+        "ask_to_share": "on" if register.ask_to_share else "",
+        "partner_name": register.partner_name,
+        "partner_purpose": register.partner_purpose,
+        "confirmation_intro": register.confirmation_intro,
         "form_fields": inline_formset(
             [
                 {

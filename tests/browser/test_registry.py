@@ -42,7 +42,7 @@ def add_entries(n, **fields):
             "role": "consultant",
             "hospital": f"Hospital {i}",
             "region": "london",
-            "experience": "none",
+            "experience": "None yet",
             "training_intention": "within_12_months",
             "consent_privacy_at": timezone.now(),
             "consent_wording_version": "test",
