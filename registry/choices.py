@@ -31,6 +31,7 @@ REGION_CHOICES = [
 # these are the defaults, the stroke thrombectomy register's. Entries store the answer's label
 # (what the person chose, word for word), so a register's answers can be reworded without a
 # migration. The keys below are only those older entries were stored under (migration 0006).
+DEFAULT_SECTION_HEADING = "Thrombectomy experience and training"
 DEFAULT_EXPERIENCE_LABEL = "Experience relevant to thrombectomy"
 DEFAULT_EXPERIENCE_HINT = "Choose the one that describes your most advanced experience."
 DEFAULT_EXPERIENCE_REQUIRED = "Select your experience relevant to thrombectomy"

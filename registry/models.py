@@ -37,6 +37,7 @@ from registry.choices import (
     DEFAULT_INTENTION_LABEL,
     DEFAULT_PARTNER_NAME,
     DEFAULT_PARTNER_PURPOSE,
+    DEFAULT_SECTION_HEADING,
     INTENTION_CHOICES,
     REGION_CHOICES,
     ROLE_CHOICES,
@@ -152,6 +153,15 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
 
     # The wording of the questions every register asks, so that each register speaks about
     # its own focus group. The defaults are the stroke thrombectomy register's words.
+    section_heading = models.CharField(
+        "experience and training heading",
+        max_length=120,
+        default=DEFAULT_SECTION_HEADING,
+        help_text=(
+            "The heading above the experience and training questions on the form, e.g. "
+            "'TAVI experience and training'."
+        ),
+    )
     experience_label = models.CharField(
         "experience question",
         max_length=200,
@@ -261,6 +271,7 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
     wording_panels = [
         MultiFieldPanel(
             [
+                FieldPanel("section_heading"),
                 FieldPanel("experience_label"),
                 FieldPanel("experience_hint"),
                 FieldPanel("experience_choices"),

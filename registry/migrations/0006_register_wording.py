@@ -87,6 +87,11 @@ class Migration(migrations.Migration):
             name='partner_purpose',
             field=models.CharField(blank=True, default='plans the national thrombectomy workforce', help_text="Finishes the sentence 'Your name, hospital, region and training plans are passed to the programme that …', e.g. 'plans the national thrombectomy workforce'.", max_length=200, verbose_name='what the partner programme does'),
         ),
+        migrations.AddField(
+            model_name='interestregisterpage',
+            name='section_heading',
+            field=models.CharField(default='Thrombectomy experience and training', help_text="The heading above the experience and training questions on the form, e.g. 'TAVI experience and training'.", max_length=120, verbose_name='experience and training heading'),
+        ),
         migrations.AlterField(
             model_name='registerentry',
             name='consent_share_at',
