@@ -1715,12 +1715,16 @@ def test_a_groups_first_register_becomes_its_call_to_action(
 ):
     group = make_focus_group(slug="structural-heart", n=0)
     assert group.call_to_action_page_id is None
+    group.summary = "A draft an editor has not published yet."
+    group.save_revision()
     register = make_register(group=group)
     group = FocusGroupPage.objects.get(pk=group.pk)
     assert group.call_to_action_page_id == register.pk
-    # The group's draft agrees, so publishing the group later keeps the button.
-    group.get_latest_revision_as_object().save_revision().publish()
-    assert FocusGroupPage.objects.get(pk=group.pk).call_to_action_page_id == register.pk
+    # The group's draft agrees, so publishing the draft later keeps the button.
+    group.latest_revision.publish()
+    group = FocusGroupPage.objects.get(pk=group.pk)
+    assert group.summary == "A draft an editor has not published yet."
+    assert group.call_to_action_page_id == register.pk
     assert f'href="{register.url}"' in client.get(group.url).content.decode()
 
 
