@@ -163,7 +163,10 @@ class FocusGroupPage(RoutablePageMixin, Page):
             [
                 FieldPanel("call_to_action_heading"),
                 FieldPanel("call_to_action_text"),
-                PageChooserPanel("call_to_action_page"),
+                # Offers register pages only. Wagtail's chooser opens at the chosen page's
+                # parent (this group, once its first register is published and chosen
+                # automatically: registry/signals.py), else where registers are.
+                PageChooserPanel("call_to_action_page", page_type="registry.InterestRegisterPage"),
                 FieldPanel("call_to_action_label"),
             ],
             heading="Call to action",

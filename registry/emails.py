@@ -37,6 +37,17 @@ def admin_url(entry):
     return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
 
 
+def experience_line(page, entry):
+    """'Experience: …' for the default wording (as the emails always read), else the register's
+    own question and the answer chosen."""
+    from registry.choices import DEFAULT_EXPERIENCE_LABEL
+
+    label = one_line(page.experience_label).rstrip(":")
+    if label == DEFAULT_EXPERIENCE_LABEL:
+        label = "Experience"
+    return f"{label}{'' if label.endswith('?') else ':'} {entry.experience}"
+
+
 def entry_context(entry, link=None):
     page = entry.page
     return {
@@ -45,6 +56,9 @@ def entry_context(entry, link=None):
         "manage_url": link,
         "link_days": settings.REGISTRY_LINK_MAX_AGE_DAYS,
         "answers": entry.extra_answer_rows(),
+        "intro": one_line(page.confirmation_intro) if page.confirmation_intro.strip() else "",
+        "experience_line": experience_line(page, entry),
+        "partner_name": one_line(page.partner_name) if page.ask_to_share else "",
         "society_name": "British Cardiovascular Interventional Society",
     }
 

@@ -19,11 +19,20 @@ from registry.choices import (
     CONSENT_CONTACT_LABEL,
     CONSENT_PRIVACY_LABEL,
     CONSENT_SHARE_LABEL,
+    DEFAULT_EXPERIENCE_HINT,
+    DEFAULT_EXPERIENCE_LABEL,
+    DEFAULT_EXPERIENCE_REQUIRED,
+    DEFAULT_INTENTION_HINT,
+    DEFAULT_INTENTION_LABEL,
+    DEFAULT_INTENTION_REQUIRED,
+    DEFAULT_PARTNER_PURPOSE,
     EXPERIENCE_CHOICES,
     INTENTION_CHOICES,
     REGION_CHOICES,
     ROLE_CHOICES,
     ROLE_OTHER,
+    consent_share_hint,
+    consent_share_label,
 )
 
 EXTRA_PREFIX = "extra_"
@@ -175,13 +184,15 @@ class RegisterForm(forms.Form):
             "invalid_choice": "Select your region from the list",
         },
     )
+    # The experience and training questions are worded by each register (see apply_wording);
+    # these are the defaults. Experience answers are stored as the words chosen.
     experience = forms.ChoiceField(
-        label="Experience relevant to thrombectomy",
-        help_text="Choose the one that describes your most advanced experience.",
-        choices=EXPERIENCE_CHOICES,
+        label=DEFAULT_EXPERIENCE_LABEL,
+        help_text=DEFAULT_EXPERIENCE_HINT,
+        choices=[(label, label) for _, label in EXPERIENCE_CHOICES],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Select your experience relevant to thrombectomy",
+            "required": DEFAULT_EXPERIENCE_REQUIRED,
             "invalid_choice": "Select your experience from the list",
         },
     )
@@ -195,12 +206,12 @@ class RegisterForm(forms.Form):
         error_messages={"max_length": too_long("More about your experience", 2000)},
     )
     training_intention = forms.ChoiceField(
-        label="When do you intend to seek thrombectomy training?",
-        help_text="Your best estimate today; you can change it later.",
+        label=DEFAULT_INTENTION_LABEL,
+        help_text=DEFAULT_INTENTION_HINT,
         choices=INTENTION_CHOICES,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Select when you intend to seek thrombectomy training",
+            "required": DEFAULT_INTENTION_REQUIRED,
             "invalid_choice": "Select when you intend to seek training from the list",
         },
     )
@@ -228,10 +239,7 @@ class RegisterForm(forms.Form):
     consent_share = forms.BooleanField(
         widget=StrictCheckbox,
         label=CONSENT_SHARE_LABEL,
-        help_text=(
-            "Optional. Your name, hospital, region and training plans are passed to the "
-            "programme that plans the national thrombectomy workforce."
-        ),
+        help_text=consent_share_hint(DEFAULT_PARTNER_PURPOSE),
         required=False,
     )
     # The honeypot: hidden from people by CSS, filled in by bots that fill in everything.
@@ -263,6 +271,29 @@ class RegisterForm(forms.Form):
         self.page = page
         self.user = user
         super().__init__(*args, **kwargs)
+        if page is not None:
+            self.apply_wording(page)
+
+    def apply_wording(self, page):
+        """Word the experience, training and sharing questions as this register does. Error
+        messages keep today's words for the default wording and name the question otherwise."""
+        experience = self.fields["experience"]
+        experience.label = page.experience_label
+        experience.help_text = page.experience_hint
+        experience.choices = [(answer, answer) for answer in page.experience_answers()]
+        if page.experience_label != DEFAULT_EXPERIENCE_LABEL:
+            experience.error_messages["required"] = f"Answer the question '{page.experience_label}'"
+        intention = self.fields["training_intention"]
+        intention.label = page.intention_label
+        intention.help_text = page.intention_hint
+        if page.intention_label != DEFAULT_INTENTION_LABEL:
+            intention.error_messages["required"] = f"Answer the question '{page.intention_label}'"
+        if page.ask_to_share:
+            share = self.fields["consent_share"]
+            share.label = consent_share_label(page.partner_name)
+            share.help_text = consent_share_hint(page.partner_purpose)
+        else:
+            del self.fields["consent_share"]
 
     def clean_gmc_number(self):
         return re.sub(r"\s+", "", self.cleaned_data["gmc_number"])

@@ -30,7 +30,14 @@ from wagtail.fields import RichTextField
 from wagtail.search import index
 
 from registry.choices import (
-    EXPERIENCE_CHOICES,
+    DEFAULT_EXPERIENCE_ANSWERS,
+    DEFAULT_EXPERIENCE_HINT,
+    DEFAULT_EXPERIENCE_LABEL,
+    DEFAULT_INTENTION_HINT,
+    DEFAULT_INTENTION_LABEL,
+    DEFAULT_PARTNER_NAME,
+    DEFAULT_PARTNER_PURPOSE,
+    DEFAULT_SECTION_HEADING,
     INTENTION_CHOICES,
     REGION_CHOICES,
     ROLE_CHOICES,
@@ -57,6 +64,11 @@ EXTRA_FIELD_CHOICES = [
 def split_addresses(value):
     """'a@x.org, b@y.org' or one address per line -> ['a@x.org', 'b@y.org']."""
     return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
+
+
+def split_answers(value):
+    """The experience question's answers, one per line, blank lines and spaces dropped."""
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
 def validate_addresses(value):
@@ -139,6 +151,98 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         ),
     )
 
+    # The wording of the questions every register asks, so that each register speaks about
+    # its own focus group. The defaults are the stroke thrombectomy register's words.
+    section_heading = models.CharField(
+        "experience and training heading",
+        max_length=120,
+        default=DEFAULT_SECTION_HEADING,
+        help_text=(
+            "The heading above the experience and training questions on the form, e.g. "
+            "'TAVI experience and training'."
+        ),
+    )
+    experience_label = models.CharField(
+        "experience question",
+        max_length=200,
+        default=DEFAULT_EXPERIENCE_LABEL,
+        help_text=(
+            "The question about people's experience, as they read it, e.g. 'Experience "
+            "relevant to TAVI'."
+        ),
+    )
+    experience_hint = models.CharField(
+        "experience hint",
+        max_length=255,
+        default=DEFAULT_EXPERIENCE_HINT,
+        help_text="A short hint shown under the experience question.",
+    )
+    experience_choices = models.TextField(
+        "experience answers",
+        max_length=2000,
+        default=DEFAULT_EXPERIENCE_ANSWERS,
+        help_text=(
+            "The answers people choose from, one per line, from least to most experience. "
+            "Each entry keeps the answer exactly as it was worded when the person chose it, "
+            "so rewording an answer later does not change earlier entries."
+        ),
+    )
+    intention_label = models.CharField(
+        "training question",
+        max_length=200,
+        default=DEFAULT_INTENTION_LABEL,
+        help_text=(
+            "The question about when people intend to seek training, e.g. 'When do you "
+            "intend to seek TAVI training?'. The answers are always the same three (within "
+            "12 months, later, undecided), so that registers can be compared."
+        ),
+    )
+    intention_hint = models.CharField(
+        "training hint",
+        max_length=255,
+        default=DEFAULT_INTENTION_HINT,
+        help_text="A short hint shown under the training question.",
+    )
+    ask_to_share = models.BooleanField(
+        "ask to share with a partner programme",
+        default=True,
+        help_text=(
+            "Tick to offer people an optional tick box agreeing to their details being passed "
+            "to the partner programme named below. Untick if this register shares with nobody."
+        ),
+    )
+    partner_name = models.CharField(
+        "partner programme",
+        max_length=120,
+        default=DEFAULT_PARTNER_NAME,
+        blank=True,
+        help_text=(
+            "The programme's name as it reads after 'Share my details with the', e.g. "
+            "'NHS England thrombectomy programme'."
+        ),
+    )
+    partner_purpose = models.CharField(
+        "what the partner programme does",
+        max_length=200,
+        default=DEFAULT_PARTNER_PURPOSE,
+        blank=True,
+        help_text=(
+            "Finishes the sentence 'Your name, hospital, region and training plans are "
+            "passed to the programme that …', e.g. 'plans the national thrombectomy "
+            "workforce'."
+        ),
+    )
+    confirmation_intro = models.TextField(
+        "confirmation email opening",
+        max_length=600,
+        blank=True,
+        help_text=(
+            "The first paragraph of the email people get after registering. Leave empty for "
+            "'Thank you for joining the (register's title) of the British Cardiovascular "
+            "Interventional Society.'"
+        ),
+    )
+
     content_panels = AbstractForm.content_panels + [
         FieldPanel("introduction"),
         FieldPanel("thank_you_text"),
@@ -164,6 +268,30 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
             ),
         ),
     ]
+    wording_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("section_heading"),
+                FieldPanel("experience_label"),
+                FieldPanel("experience_hint"),
+                FieldPanel("experience_choices"),
+            ],
+            heading="Experience question",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("intention_label"), FieldPanel("intention_hint")],
+            heading="Training question",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("ask_to_share"),
+                FieldPanel("partner_name"),
+                FieldPanel("partner_purpose"),
+            ],
+            heading="Sharing with a partner programme",
+        ),
+        FieldPanel("confirmation_intro"),
+    ]
     settings_tab_panels = [
         HelpPanel(
             content=(
@@ -184,6 +312,7 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
     edit_handler = TabbedInterface(
         [
             ObjectList(content_panels, heading="Content"),
+            ObjectList(wording_panels, heading="Core questions"),
             ObjectList(question_panels, heading="Further questions"),
             ObjectList(settings_tab_panels, heading="Dates"),
             ObjectList(AbstractForm.promote_panels, heading="Promote"),
@@ -205,6 +334,24 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
         if not self.privacy_notice_text and not self.privacy_notice_page_id:
             raise ValidationError(
                 {"privacy_notice_text": "Write a privacy notice here or choose a page holding it."}
+            )
+        answers = split_answers(self.experience_choices)
+        if len(answers) < 2:
+            raise ValidationError(
+                {"experience_choices": "Give at least two answers, one per line."}
+            )
+        if len(set(answers)) < len(answers):
+            raise ValidationError({"experience_choices": "Give each answer only once."})
+        if any(len(answer) > 255 for answer in answers):
+            raise ValidationError(
+                {"experience_choices": "Keep each answer to 255 characters or fewer."}
+            )
+        if self.ask_to_share and not (self.partner_name.strip() and self.partner_purpose.strip()):
+            raise ValidationError(
+                {
+                    "partner_name": "Name the partner programme and say what it does, or "
+                    "untick 'ask to share with a partner programme'."
+                }
             )
 
     # --- state -------------------------------------------------------------------------
@@ -230,7 +377,18 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
     def consent_version(self):
         from registry.choices import CONSENT_WORDING_VERSION
 
-        return f"{CONSENT_WORDING_VERSION}; privacy notice {self.privacy_notice_version}"[:100]
+        version = f"{CONSENT_WORDING_VERSION}; privacy notice {self.privacy_notice_version}"
+        if self.ask_to_share and self.partner_name != DEFAULT_PARTNER_NAME:
+            version += f"; sharing with {self.partner_name}"
+        return version[:100]
+
+    def experience_answers(self):
+        return split_answers(self.experience_choices)
+
+    def share_label(self):
+        from registry.choices import consent_share_label
+
+        return consent_share_label(self.partner_name) if self.ask_to_share else ""
 
     # --- the form ----------------------------------------------------------------------
     def get_form_class(self):
@@ -409,7 +567,8 @@ class RegisterEntry(models.Model):
     role_other = models.CharField("role (if other)", max_length=200, blank=True)
     hospital = models.CharField("hospital or trust", max_length=200)
     region = models.CharField(max_length=30, choices=REGION_CHOICES)
-    experience = models.CharField(max_length=30, choices=EXPERIENCE_CHOICES)
+    # The answer's words as the person chose them (each register words its own answers).
+    experience = models.CharField(max_length=255)
     experience_details = models.TextField("experience details", max_length=2000, blank=True)
     training_intention = models.CharField(max_length=30, choices=INTENTION_CHOICES)
     comments = models.TextField(max_length=2000, blank=True)
@@ -422,7 +581,7 @@ class RegisterEntry(models.Model):
         "agreed to contact about training at", null=True, blank=True
     )
     consent_share_at = models.DateTimeField(
-        "agreed to sharing with the NHS England programme at", null=True, blank=True
+        "agreed to sharing with the partner programme at", null=True, blank=True
     )
     consent_wording_version = models.CharField(
         "consent wording version",

@@ -1,5 +1,6 @@
-"""Keep cached pages that show the register's public counts in step with its entries, and
-note on an entry when one of its emails could not be sent."""
+"""Keep cached pages that show the register's public counts in step with its entries, note on
+an entry when one of its emails could not be sent, and make a group's first register its call
+to action."""
 
 from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished
@@ -15,6 +16,28 @@ def on_register_page_changed(sender, instance, **kwargs):
     invalidate_after_commit("registers")
 
 
+def make_call_to_action(sender, instance, **kwargs):
+    """On a register's first publish, make it its focus group's call to action if the group has
+    none yet. An editor's choice (any page already chosen) is never replaced."""
+    from focusgroups.models import FocusGroupPage
+
+    if instance.first_published_at != instance.last_published_at:
+        return  # published before: only the first publish chooses
+    group_id = instance.get_parent().pk
+    chosen = FocusGroupPage.objects.filter(pk=group_id, call_to_action_page__isnull=True).update(
+        call_to_action_page=instance.pk
+    )
+    if not chosen:
+        return
+    # The group's latest revision too, so that publishing the group's draft later keeps it.
+    group = FocusGroupPage.objects.get(pk=group_id)
+    revision = group.latest_revision
+    if revision is not None and not revision.content.get("call_to_action_page"):
+        revision.content["call_to_action_page"] = instance.pk
+        revision.save(update_fields=["content"])
+    invalidate_after_commit(f"page:{group_id}")
+
+
 def connect():
     from outbox.signals import email_failed
     from registry.emails import note_failure
@@ -28,6 +51,12 @@ def connect():
             sender=InterestRegisterPage,
             dispatch_uid=f"registry_page_changed_{id(signal)}",
         )
+
+    page_published.connect(
+        make_call_to_action,
+        sender=InterestRegisterPage,
+        dispatch_uid="registry_make_call_to_action",
+    )
 
     for signal in (post_save, post_delete):
         signal.connect(

@@ -263,7 +263,9 @@ def update_entry(entry, form):
         entry.consent_contact_at = entry.consent_contact_at or now
     else:
         entry.consent_contact_at = None
-    if data.get("consent_share"):
+    if "consent_share" not in form.fields:
+        pass  # the register no longer asks: what was agreed before stands as it was
+    elif data.get("consent_share"):
         entry.consent_share_at = entry.consent_share_at or now
     else:
         entry.consent_share_at = None

@@ -14,11 +14,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.admin import SimpleListFilter
-from django.db.models import Count
+from django.contrib.admin import display as admin_display
+from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -108,13 +111,13 @@ CORE_EXPORT = [
     ("role_other", "Role (if other)"),
     ("hospital", "Hospital or trust"),
     ("get_region_display", "Region"),
-    ("get_experience_display", "Experience"),
+    ("experience", "Experience"),
     ("experience_details", "Experience details"),
     ("get_training_intention_display", "Training intention"),
     ("comments", "Comments"),
     ("consent_privacy_at", "Agreed to privacy notice"),
     ("consent_contact_at", "Agreed to contact about training"),
-    ("consent_share_at", "Agreed to sharing with NHS England programme"),
+    ("consent_share_at", "Agreed to sharing with partner programme"),
     ("consent_wording_version", "Consent wording version"),
     ("confirmed_at", "Last confirmed"),
 ]
@@ -129,14 +132,7 @@ class EntryIndexView(IndexView):
     def as_spreadsheet(self, queryset, spreadsheet_format):
         queryset = queryset.select_related("page")
         rows = list(queryset)
-        questions = {}
-        for page_id in sorted({entry.page_id for entry in rows}):
-            page = next(entry.page for entry in rows if entry.page_id == page_id)
-            for key, label in page.extra_questions():
-                questions.setdefault(key, label)
-        for entry in rows:
-            for key in entry.extra_answers or {}:
-                questions.setdefault(key, key)
+        questions = export_questions(rows, self.request.GET.get(RegisterFilter.parameter_name))
         self.list_export = [name for name, _ in CORE_EXPORT] + [
             f"{EXTRA_PREFIX}{key}" for key in questions
         ]
@@ -174,6 +170,23 @@ class EntryIndexView(IndexView):
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
         return neutralise(value)
+
+
+def export_questions(rows, register_id=None):
+    """{clean name: heading} of the further questions to export: those of the register the
+    list is filtered to (even with no rows), else those of the registers in `rows`, then any
+    answer to a question since removed. Another register's questions never appear."""
+    pages = {entry.page_id: entry.page for entry in rows}
+    if register_id and register_id.isdigit():
+        pages = {page.pk: page for page in InterestRegisterPage.objects.filter(pk=int(register_id))}
+    questions = {}
+    for page_id in sorted(pages):
+        for key, label in pages[page_id].extra_questions():
+            questions.setdefault(key, label)
+    for entry in rows:
+        for key in entry.extra_answers or {}:
+            questions.setdefault(key, key)
+    return questions
 
 
 IGNORED_PARAMS = {"export", "o", "ot", "p"}
@@ -290,14 +303,15 @@ class RegisterEntryAdmin(GuardedModelAdmin):
     inspect_template_name = "registry/admin/inspect_entry.html"
     list_display = (
         "full_name",
+        "register",
         "hospital",
         "region",
         "role",
         "training_intention",
         "created_at",
     )
-    list_filter = ("region", "role", "training_intention", "created_at", RegisterFilter)
-    search_fields = ("full_name", "email", "hospital")
+    list_filter = (RegisterFilter, "region", "role", "training_intention", "created_at")
+    search_fields = ("full_name", "email", "gmc_number", "hospital")
     list_export = [name for name, _ in CORE_EXPORT]
     export_filename = "register-entries"
     list_per_page = 50
@@ -317,6 +331,10 @@ class RegisterEntryAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("page")
+
+    @admin_display(description="Register", ordering="page__title")
+    def register(self, obj):
+        return obj.page.title
 
 
 class ExportLogAdmin(GuardedModelAdmin):
@@ -392,6 +410,7 @@ class RegisterSummaryPanel(Component):
             "total": entries.count(),
             "recent": entries.filter(created_at__gte=since).count(),
             "email_problems": entries.exclude(email_problem="").count(),
+            "registers": register_counts(since),
             "by_region": counts(entries, "region", RegisterEntry.region.field.choices),
             "by_intention": counts(
                 entries, "training_intention", RegisterEntry.training_intention.field.choices
@@ -399,10 +418,41 @@ class RegisterSummaryPanel(Component):
         }
 
 
+def register_counts(since):
+    """[{title, url, total, recent, email_problems}] for every register, entries or not, in
+    one query: register managers see each register's numbers separately."""
+    index = reverse("registry_registerentry_modeladmin_index")
+    rows = (
+        InterestRegisterPage.objects.order_by("title", "pk")
+        .annotate(
+            total=Count("entries"),
+            recent=Count("entries", filter=Q(entries__created_at__gte=since)),
+            email_problems=Count("entries", filter=Q(entries__email_problem__gt="")),
+        )
+        .values_list("pk", "title", "total", "recent", "email_problems")
+    )
+    return [
+        {
+            "title": title,
+            "url": f"{index}?{urlencode({RegisterFilter.parameter_name: pk})}",
+            "total": total,
+            "recent": recent,
+            "email_problems": email_problems,
+        }
+        for pk, title, total, recent, email_problems in rows
+    ]
+
+
 def counts(entries, column, choices):
     """Exact counts for register managers (the public picture hides small numbers)."""
     found = dict(entries.order_by().values_list(column).annotate(n=Count("pk")))
     return [(label, found.get(key, 0)) for key, label in choices]
+
+
+@hooks.register("insert_global_admin_css")
+def register_admin_css():
+    """Register screens' own styles (plain CSS, no inline style attributes)."""
+    return format_html('<link rel="stylesheet" href="{}">', static("registry/admin.css"))
 
 
 @hooks.register("construct_homepage_panels")

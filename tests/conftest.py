@@ -194,7 +194,7 @@ def register_post_data(**overrides):
         "role_other": "",
         "hospital": "Royal Test Infirmary",
         "region": "london",
-        "experience": "carotid_stenting",
+        "experience": "I have done carotid or other neck artery stenting",
         "experience_details": "Twenty carotid stents.",
         "training_intention": "within_12_months",
         "comments": "",

@@ -473,3 +473,14 @@ def test_home_and_index_query_counts_do_not_grow_with_the_number_of_groups(
         make_focus_group(slug=f"group-{i}")
     assert count_queries(client, "/") == home_queries
     assert count_queries(client, index_page.url) == index_queries
+
+
+def test_call_to_action_chooser_offers_register_pages_only(make_focus_group, admin_client):
+    from registry.models import InterestRegisterPage
+
+    form_class = FocusGroupPage.get_edit_handler().get_form_class()
+    widget = form_class.base_fields["call_to_action_page"].widget
+    assert widget.target_models == [InterestRegisterPage]
+    group = make_focus_group()
+    html = admin_client.get(f"/admin/pages/{group.pk}/edit/").content.decode()
+    assert "registry.interestregisterpage" in html

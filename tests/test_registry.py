@@ -54,7 +54,7 @@ def make_entry(page, n=0, **fields):
         "role": "consultant",
         "hospital": f"Hospital {n}",
         "region": "london",
-        "experience": "none",
+        "experience": "None yet",
         "training_intention": "within_12_months",
         "consent_privacy_at": NOW,
         "consent_wording_version": "test",
@@ -141,6 +141,16 @@ def register_editor_data(register, **overrides):
         "opens_at": "",
         "closes_at": "",
         "closed_text": "",
+        "section_heading": register.section_heading,
+        "experience_label": register.experience_label,
+        "experience_hint": register.experience_hint,
+        "experience_choices": register.experience_choices,
+        "intention_label": register.intention_label,
+        "intention_hint": register.intention_hint,
+        "ask_to_share": "on" if register.ask_to_share else "",
+        "partner_name": register.partner_name,
+        "partner_purpose": register.partner_purpose,
+        "confirmation_intro": register.confirmation_intro,
         "form_fields": inline_formset(
             [
                 {
@@ -1379,3 +1389,359 @@ def test_the_database_itself_refuses_to_delete_entries_with_their_register(regis
     make_entry(register)
     with pytest.raises(ProtectedError):
         Page.objects.get(pk=register.pk).delete()
+
+
+# --- each register speaks about its own group --------------------------------------------
+
+TAVI = {
+    "section_heading": "TAVI experience and training",
+    "experience_label": "Experience relevant to TAVI",
+    "experience_hint": "Pick the answer closest to what you do now.",
+    "experience_choices": "None yet\nI have done TAVI under supervision\nI do TAVI independently",
+    "intention_label": "When do you intend to seek TAVI training?",
+    "intention_hint": "A rough guess is fine.",
+    "partner_name": "UK TAVI audit",
+    "partner_purpose": "audits TAVI outcomes across the UK",
+    "confirmation_intro": "Thank you for telling the structural heart group about your plans.",
+}
+TAVI_ANSWER = "I have done TAVI under supervision"
+
+THROMBECTOMY_WORDING = [
+    "Thrombectomy experience and training",
+    "Experience relevant to thrombectomy",
+    "Choose the one that describes your most advanced experience.",
+    "None yet",
+    "I have observed thrombectomy procedures",
+    "I have done diagnostic cerebral angiography",
+    "I have done carotid or other neck artery stenting",
+    "I have done thrombectomy under supervision",
+    "I do thrombectomy as an independent operator",
+    "When do you intend to seek thrombectomy training?",
+    "Your best estimate today; you can change it later.",
+    "Share my details with the NHS England thrombectomy programme",
+    "Optional. Your name, hospital, region and training plans are passed to the programme "
+    "that plans the national thrombectomy workforce.",
+]
+
+
+@pytest.fixture
+def tavi_register(make_register, make_focus_group):
+    group = make_focus_group(slug="structural-heart", title="Structural Heart Interventions", n=0)
+    return make_register(
+        slug="tavi-register",
+        group=group,
+        title="Structural heart interest register",
+        questions=[
+            RegisterFormField(
+                label="Heart team meeting weekly?",
+                help_text="At your main hospital.",
+                field_type="radio",
+                choices="Yes\nNo",
+                required=False,
+            )
+        ],
+        **TAVI,
+    )
+
+
+def form_html(client, page):
+    html = client.get(page.url).content.decode()
+    return re.search(r'<form class="register-form".*?</form>', html, re.S).group(0)
+
+
+def test_a_second_register_asks_its_own_experience_and_training_questions(client, tavi_register):
+    html = form_html(client, tavi_register)
+    for text in (
+        "TAVI experience and training",
+        "Experience relevant to TAVI",
+        "Pick the answer closest to what you do now.",
+        "None yet",
+        TAVI_ANSWER,
+        "I do TAVI independently",
+        "When do you intend to seek TAVI training?",
+        "A rough guess is fine.",
+        "Within the next 12 months",  # the fixed scale
+    ):
+        assert text in html
+    assert "thrombectomy" not in html.lower()
+
+
+def test_a_second_registers_answers_are_stored_by_their_words_on_the_fixed_scale(
+    client, tavi_register
+):
+    response = post(client, tavi_register, experience=TAVI_ANSWER)
+    assert response.status_code == 302
+    entry = RegisterEntry.objects.get()
+    assert entry.experience == TAVI_ANSWER
+    assert entry.training_intention == "within_12_months"
+    # An answer only another register offers is refused.
+    response = post(client, tavi_register, email="b@example.org", experience="None yet!")
+    assert "Select your experience from the list" in response.content.decode()
+
+
+def test_a_second_registers_errors_name_its_own_questions(client, tavi_register):
+    html = post(client, tavi_register, experience=None, training_intention=None).content.decode()
+    summary = re.search(r'class="error-summary.*?</div>', html, re.S).group(0)
+    assert "Answer the question &#x27;Experience relevant to TAVI&#x27;" in summary
+    assert "Answer the question &#x27;When do you intend to seek TAVI training?&#x27;" in summary
+    assert 'href="#id_experience_0"' in summary
+    assert "thrombectomy" not in summary
+
+
+def test_a_second_registers_confirmation_email_speaks_about_its_own_group(
+    client, tavi_register, send_on_commit
+):
+    send_on_commit(client, tavi_register, experience=TAVI_ANSWER)
+    (confirmation,) = [m for m in mail.outbox if m.to == ["alex.example@nhs.example"]]
+    body = confirmation.body
+    assert body.split("\n\n")[1] == TAVI["confirmation_intro"]
+    assert f"Experience relevant to TAVI: {TAVI_ANSWER}" in body
+    assert "Share with the UK TAVI audit: no" in body
+    assert "thrombectomy" not in body.lower()
+
+
+def test_the_partner_box_names_the_registers_programme(client, tavi_register):
+    html = form_html(client, tavi_register)
+    assert "Share my details with the UK TAVI audit" in html
+    assert "passed to the programme that audits TAVI outcomes across the UK." in html
+    post(client, tavi_register, experience=TAVI_ANSWER, consent_share="on")
+    assert RegisterEntry.objects.get().consent_share_at is not None
+
+
+def test_the_partner_box_is_absent_when_the_register_shares_with_nobody(
+    client, make_register, send_on_commit
+):
+    register = make_register(ask_to_share=False)
+    html = form_html(client, register)
+    assert 'name="consent_share"' not in html
+    assert "Share my details" not in html
+    send_on_commit(client, register, consent_share="on")
+    entry = RegisterEntry.objects.get()
+    assert entry.consent_share_at is None
+    (confirmation,) = [m for m in mail.outbox if m.to == ["alex.example@nhs.example"]]
+    assert "Share with" not in confirmation.body
+    # Updating the entry later leaves a consent given before the box was removed as it was.
+    RegisterEntry.objects.filter(pk=entry.pk).update(consent_share_at=NOW)
+    data = register_post_data()
+    data.pop("email")
+    client.post(manage_path(register, entry), data)
+    entry.refresh_from_db()
+    assert entry.consent_share_at == NOW
+
+
+def test_the_thrombectomy_register_reads_as_it_always_has(client, register, send_on_commit):
+    html = form_html(client, register)
+    for text in THROMBECTOMY_WORDING:
+        assert text in html, text
+    errors = post(client, register, experience=None, training_intention=None).content.decode()
+    assert "Select your experience relevant to thrombectomy" in errors
+    assert "Select when you intend to seek thrombectomy training" in errors
+    send_on_commit(client, register)
+    (confirmation,) = [m for m in mail.outbox if m.to == ["alex.example@nhs.example"]]
+    assert confirmation.body.split("\n\n")[1] == (
+        "Thank you for joining the Stroke thrombectomy interest register of the British "
+        "Cardiovascular Interventional Society."
+    )
+    assert "Experience: I have done carotid or other neck artery stenting" in confirmation.body
+    assert "Training intention: Within the next 12 months" in confirmation.body
+    assert "Share with the NHS England thrombectomy programme: no" in confirmation.body
+
+
+def test_a_register_needs_two_distinct_experience_answers_and_a_named_partner(register):
+    from django.core.exceptions import ValidationError
+
+    for changes, field in (
+        ({"experience_choices": "Only one"}, "experience_choices"),
+        ({"experience_choices": "Same\nSame"}, "experience_choices"),
+        ({"partner_name": " "}, "partner_name"),
+    ):
+        page = InterestRegisterPage.objects.get(pk=register.pk)
+        for name, value in changes.items():
+            setattr(page, name, value)
+        with pytest.raises(ValidationError) as raised:
+            page.full_clean()
+        assert field in raised.value.message_dict
+    page = InterestRegisterPage.objects.get(pk=register.pk)
+    page.ask_to_share, page.partner_name = False, ""
+    page.full_clean()
+
+
+def test_a_new_partner_is_recorded_in_the_consent_version(client, tavi_register, register):
+    post(client, tavi_register, experience=TAVI_ANSWER)
+    post(client, register)
+    versions = dict(RegisterEntry.objects.values_list("page_id", "consent_wording_version"))
+    assert versions[tavi_register.pk].endswith("; sharing with UK TAVI audit")
+    assert versions[register.pk] == "consent-2026-11; privacy notice 1"
+
+
+def export_rows(client, query):
+    response = client.get(ADMIN_INDEX + query)
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+CORE_HEADINGS = [
+    "Registered",
+    "Register",
+    "Full name",
+    "Email",
+    "GMC number",
+    "Role",
+    "Role (if other)",
+    "Hospital or trust",
+    "Region",
+    "Experience",
+    "Experience details",
+    "Training intention",
+    "Comments",
+    "Agreed to privacy notice",
+    "Agreed to contact about training",
+    "Agreed to sharing with partner programme",
+    "Consent wording version",
+    "Last confirmed",
+]
+
+
+def test_counts_and_exports_keep_the_same_columns_for_every_register(
+    manager, register, tavi_register
+):
+    make_entry(register, 1, experience="None yet", region="wales")
+    make_entry(tavi_register, 2, experience=TAVI_ANSWER, region="wales")
+    client = client_for(manager)
+    heart, *heart_rows = export_rows(client, f"?register={tavi_register.pk}&export=csv")
+    stroke, *stroke_rows = export_rows(client, f"?register={register.pk}&export=csv")
+    assert heart[: len(CORE_HEADINGS)] == stroke[: len(CORE_HEADINGS)] == CORE_HEADINGS
+    row = dict(zip(heart, heart_rows[0], strict=True))
+    assert row["Experience"] == TAVI_ANSWER
+    assert row["Training intention"] == "Within the next 12 months"
+    assert row["Register"] == "Structural heart interest register"
+    pictures = [
+        picture_for_entries(RegisterEntry.objects.filter(page=page))
+        for page in (register, tavi_register)
+    ]
+    shapes = [
+        [(b.slug, [r.key for r in b.rows]) for b in picture["breakdowns"]] for picture in pictures
+    ]
+    assert shapes[0] == shapes[1]
+    assert [b.slug for b in pictures[0]["breakdowns"]] == ["region", "intention"]
+
+
+def test_each_registers_export_holds_only_its_own_questions(manager, register, tavi_register):
+    make_entry(register, 1, extra_answers={"stroke_unit_on_site": "Yes"})
+    make_entry(tavi_register, 2, extra_answers={"heart_team_meeting_weekly": "No"})
+    client = client_for(manager)
+    stroke = export_rows(client, f"?register={register.pk}&export=csv")[0]
+    assert stroke[len(CORE_HEADINGS) :] == ["Stroke unit on site?"]
+    heart = export_rows(client, f"?register={tavi_register.pk}&export=csv")[0]
+    assert heart[len(CORE_HEADINGS) :] == ["Heart team meeting weekly?"]
+    both = export_rows(client, "?export=csv")[0]
+    assert set(both[len(CORE_HEADINGS) :]) == {
+        "Stroke unit on site?",
+        "Heart team meeting weekly?",
+    }
+
+
+def test_a_register_with_no_entries_yet_exports_its_own_question_columns(manager, tavi_register):
+    header, *rows = export_rows(client_for(manager), f"?register={tavi_register.pk}&export=csv")
+    assert rows == []
+    assert header[len(CORE_HEADINGS) :] == ["Heart team meeting weekly?"]
+
+
+# --- register managers tell registers apart ----------------------------------------------
+
+
+def test_entries_list_shows_each_entrys_register_and_filters_by_register(
+    manager, register, tavi_register
+):
+    make_entry(register, 1, full_name="Ann Alpha")
+    make_entry(tavi_register, 2, full_name="Bob Beta")
+    client = client_for(manager)
+    html = client.get(ADMIN_INDEX).content.decode()
+    cells = re.findall(r'<td class="field-register[^"]*">(.*?)</td>', html, re.S)
+    assert sorted(cell.strip() for cell in cells) == [
+        "Stroke thrombectomy interest register",
+        "Structural heart interest register",
+    ]
+    filtered = client.get(f"{ADMIN_INDEX}?register={tavi_register.pk}").content.decode()
+    assert "Bob Beta" in filtered and "Ann Alpha" not in filtered
+    assert "Structural heart interest register" in filtered
+
+
+def test_entries_list_search_finds_a_gmc_number(manager, register):
+    make_entry(register, 1, full_name="Ann Alpha")  # GMC number 1000001
+    make_entry(register, 2, full_name="Bob Beta")
+    html = client_for(manager).get(f"{ADMIN_INDEX}?q=1000002").content.decode()
+    assert "Bob Beta" in html and "Ann Alpha" not in html
+
+
+def test_entries_list_keeps_words_whole_with_a_stylesheet_not_inline_styles(manager, register):
+    make_entry(register, 1)
+    html = client_for(manager).get(ADMIN_INDEX).content.decode()
+    assert re.search(r'<body[^>]*class="[^"]*\bregister-entries\b', html)
+    assert re.search(r'<link rel="stylesheet" href="/static/registry/admin\.css"', html)
+    table = re.search(r'<table class="listing.*?</table>', html, re.S).group(0)
+    assert "style=" not in table
+    css = (Path(__file__).parent.parent / "registry/static/registry/admin.css").read_text()
+    rule = re.search(r"\.register-entries \.listing \.title \{(.*?)\}", css, re.S).group(1)
+    assert "word-break: normal" in rule and "overflow-wrap: normal" in rule
+
+
+def test_dashboard_panel_shows_each_registers_counts(manager, register, tavi_register):
+    with time_machine.travel(NOW, tick=False):
+        for i in range(3):
+            make_entry(register, i, created_at=NOW, email_problem="bounced" if i == 0 else "")
+        make_entry(register, 5, created_at=NOW - dt.timedelta(days=45))
+        make_entry(tavi_register, 6, created_at=NOW)
+        html = client_for(manager).get("/admin/").content.decode()
+    panel = re.search(r'id="interest-register-section".*?</section>', html, re.S).group(0)
+    rows = dict(
+        re.findall(
+            r'<tr><th scope="row"><a href="[^"]*\?register=\d+">([^<]+)</a></th>'
+            r"(<td>\d+</td><td>\d+</td><td>\d+</td>)</tr>",
+            panel,
+        )
+    )
+    assert rows == {
+        "Stroke thrombectomy interest register": "<td>4</td><td>3</td><td>1</td>",
+        "Structural heart interest register": "<td>1</td><td>1</td><td>0</td>",
+    }
+
+
+# --- a group's first register becomes its call to action --------------------------------
+
+
+def test_a_groups_first_register_becomes_its_call_to_action(
+    client, make_focus_group, make_register
+):
+    group = make_focus_group(slug="structural-heart", n=0)
+    assert group.call_to_action_page_id is None
+    group.summary = "A draft an editor has not published yet."
+    group.save_revision()
+    register = make_register(group=group)
+    group = FocusGroupPage.objects.get(pk=group.pk)
+    assert group.call_to_action_page_id == register.pk
+    # The group's draft agrees, so publishing the draft later keeps the button.
+    group.latest_revision.publish()
+    group = FocusGroupPage.objects.get(pk=group.pk)
+    assert group.summary == "A draft an editor has not published yet."
+    assert group.call_to_action_page_id == register.pk
+    assert f'href="{register.url}"' in client.get(group.url).content.decode()
+
+
+def test_an_editors_call_to_action_is_never_replaced(make_focus_group, make_register):
+    group = make_focus_group(slug="structural-heart", n=0)
+    chosen = Page.objects.get(slug="focus-groups")
+    group.call_to_action_page = chosen
+    group.save_revision().publish()
+    make_register(group=group)
+    assert FocusGroupPage.objects.get(pk=group.pk).call_to_action_page_id == chosen.pk
+
+
+def test_only_the_first_publish_chooses_the_call_to_action(make_focus_group, make_register):
+    group = make_focus_group(slug="structural-heart", n=0)
+    register = make_register(group=group)
+    group = FocusGroupPage.objects.get(pk=group.pk)
+    group.call_to_action_page = None  # the editor hides the box on purpose
+    group.save_revision().publish()
+    register.save_revision().publish()
+    assert FocusGroupPage.objects.get(pk=group.pk).call_to_action_page_id is None

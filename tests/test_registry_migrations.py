@@ -56,3 +56,41 @@ def test_addresses_move_off_the_page_and_out_of_its_revisions(make_register, mak
     revision = Revision.objects.get(pk=register.latest_revision_id)
     assert "staff_notification_addresses" not in revision.content
     assert revision.content["title"] == register.title  # the rest of the revision is intact
+
+
+BEFORE_WORDING = ("registry", "0005_remove_interestregisterpage_staff_notification_addresses")
+
+
+def test_existing_registers_keep_the_thrombectomy_wording_and_entries_their_answers(
+    make_register,
+):
+    from registry.choices import DEFAULT_EXPERIENCE_LABEL, DEFAULT_PARTNER_NAME
+    from registry.models import RegisterEntry
+
+    register = make_register()
+    entry = RegisterEntry.objects.create(
+        page=register,
+        full_name="Ann Alpha",
+        email="ann@example.org",
+        gmc_number="1234567",
+        role="consultant",
+        hospital="Cardiff",
+        region="wales",
+        experience="I have done carotid or other neck artery stenting",
+        training_intention="undecided",
+        consent_privacy_at="2026-11-01T12:00:00Z",
+        consent_wording_version="test",
+    )
+    try:
+        old = migrate(BEFORE_WORDING)
+        OldEntry = old.get_model("registry", "RegisterEntry")
+        # Before, entries held keys; going back turns the words into keys again.
+        assert OldEntry.objects.get(pk=entry.pk).experience == "carotid_stenting"
+        OldEntry.objects.filter(pk=entry.pk).update(experience="supervised")
+    finally:
+        migrate()
+    entry = RegisterEntry.objects.get(pk=entry.pk)
+    assert entry.experience == "I have done thrombectomy under supervision"
+    page = InterestRegisterPage.objects.get(pk=register.pk)
+    assert page.experience_label == DEFAULT_EXPERIENCE_LABEL
+    assert page.partner_name == DEFAULT_PARTNER_NAME and page.ask_to_share

@@ -36,7 +36,8 @@ FIELDS = {
     "role_other": nasty_text,
     "hospital": nasty_text,
     "region": choice_values(REGION_CHOICES),
-    "experience": choice_values(EXPERIENCE_CHOICES),
+    # Experience answers are stored as their words (each register words its own).
+    "experience": st.one_of(st.sampled_from([label for _, label in EXPERIENCE_CHOICES]), any_text),
     "experience_details": nasty_text,
     "training_intention": choice_values(INTENTION_CHOICES),
     "comments": nasty_text,

@@ -42,7 +42,7 @@ def add_entries(n, **fields):
             "role": "consultant",
             "hospital": f"Hospital {i}",
             "region": "london",
-            "experience": "none",
+            "experience": "None yet",
             "training_intention": "within_12_months",
             "consent_privacy_at": timezone.now(),
             "consent_wording_version": "test",
@@ -254,7 +254,9 @@ def test_form_works_with_javascript_switched_off(demo_site, chromium, live_serve
     assert RegisterEntry.objects.get().email == "priya@example.org"
 
 
-def test_registrant_updates_then_withdraws_with_the_emailed_link(demo_site, browser_page):
+def test_registrant_updates_then_withdraws_with_the_emailed_link(
+    demo_site, browser_page, run_worker
+):
     from django.core import mail
 
     page = browser_page
@@ -262,6 +264,7 @@ def test_registrant_updates_then_withdraws_with_the_emailed_link(demo_site, brow
     fill_the_form(page)
     page.get_by_role("button", name="Join the register").click()
     expect(page.get_by_role("heading", name="Thank you", level=1)).to_be_visible()
+    run_worker()  # the emails are queued with the entry; the worker sends them
     (confirmation,) = [m for m in mail.outbox if m.to == ["priya@example.org"]]
     link = re.search(r"https?://\S+/manage/\S+/", confirmation.body).group(0)
 
