@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, patch_cache_control
 
 from pagecache import tags
 
@@ -244,13 +244,36 @@ class PageCacheServeMiddleware:
 
         response = self.get_response(request)
         plan = getattr(request, "_pagecache_plan", None)
-        if plan is not None and not response.cookies:
+        if plan is not None and response.cookies:  # a cookie set on the way out: keep it private
+            response["Cache-Control"] = "private, no-store"
+            del response["xkey"]
+        elif plan is not None:
             versions, timeout = plan
             try:
                 tags.cache().set(key, entry_for(response, versions, timeout), timeout)
             except Exception:  # a full or unreachable cache must never break a page
                 logger.exception("Could not store %s in the page cache", request.path)
         return response
+
+
+def mark_shareable(response, versions, timeout):
+    """The one decision, told to every cache in front: a shared cache (Varnish, a CDN) may keep
+    this page ``timeout`` seconds and forget it when one of its tags (the ``xkey`` header, read
+    by Varnish's xkey module; Fastly and Cloudflare read the same keys) is purged. Browsers
+    revalidate every time (max-age=0), so a change is seen on the next request."""
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={timeout}, "
+        f"stale-while-revalidate={settings.PAGE_CACHE_STALE_SECONDS}"
+    )
+    response["xkey"] = " ".join(sorted(versions))
+
+
+def mark_private(response):
+    """Anything not marked shareable is kept by no proxy and no browser."""
+    if not response.get("Cache-Control", "").startswith("public, max-age=0, s-maxage="):
+        patch_cache_control(response, private=True, no_store=True)
+        if "public" in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "private, no-store"
 
 
 class PageCacheMiddleware:
@@ -261,6 +284,11 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self._respond(request)
+        mark_private(response)
+        return response
+
+    def _respond(self, request):
         if not request_is_cacheable(request):
             return self.get_response(request)
 
@@ -280,6 +308,7 @@ class PageCacheMiddleware:
                 versions = None
             if timeout > 0 and versions is not None:
                 request._pagecache_plan = (versions, timeout)
+                mark_shareable(response, versions, timeout)
         if response.status_code == 200:
             response["X-Cache"] = "miss"
         return response

@@ -857,3 +857,19 @@ def test_gunicorn_gives_its_workers_server_slots_one_less_than_the_cores(monkeyp
     finally:
         conf.on_exit(server)
     assert not Path(server.render_lock_dir).exists()
+
+
+def test_a_shareable_page_tells_proxies_so_and_lists_its_tags(client, make_focus_group):
+    page = make_focus_group()
+    response = client.get(page.url)
+    assert response.status_code == 200
+    cache_control = response["Cache-Control"]
+    assert cache_control.startswith("public, max-age=0, s-maxage=")
+    assert "stale-while-revalidate=" in cache_control
+    assert {"everything", f"page:{page.pk}"} <= set(response["xkey"].split())
+
+
+def test_a_page_with_a_form_is_private_and_no_store(client):
+    response = client.get("/accounts/login/")
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "xkey" not in response

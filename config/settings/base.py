@@ -427,6 +427,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # answers hits even before Django does.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
+# A proxy may serve a page this many seconds past its time while it fetches a fresh one.
+PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", 30))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
 # Requests that reach Django (everything but a cached page) run on this many threads in each
 # gunicorn worker; the others wait their turn (pagecache/wsgi.py). 0 means no limit.
