@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve worker lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
+.PHONY: run test serve serve-proxy worker lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
@@ -40,6 +40,15 @@ serve: $(VENV)/.deps-run
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## serve-proxy: Varnish on $(PORT) in front of gunicorn on $(PORT)+1 (deploy/varnish/default.vcl); needs SECRET_KEY
+serve-proxy: $(VENV)/.deps-run
+	@command -v varnishd >/dev/null || apt-get install -y varnish varnish-modules
+	@mkdir -p var; backend=$$(( $(PORT) + 1 )); \
+	sed "s/\.port = \"8001\"/.port = \"$$backend\"/" deploy/varnish/default.vcl > var/varnish.vcl; \
+	varnishd -F -a $(HOST):$(PORT) -f $(CURDIR)/var/varnish.vcl -n $(CURDIR)/var/varnish -s malloc,128m & varnish=$$!; \
+	trap 'kill $$varnish 2>/dev/null; wait $$varnish 2>/dev/null' EXIT INT TERM; \
+	VARNISH_PURGE_URL=$${VARNISH_PURGE_URL:-http://$(HOST):$(PORT)/} $(MAKE) serve PORT=$$backend
 
 ## worker: the background worker on its own (emails, document text, scheduled publishing)
 worker: $(VENV)/.deps-run

@@ -30,7 +30,7 @@ from django.http import HttpResponse
 from django.http.cookie import parse_cookie
 from django.utils.cache import cc_delim_re, patch_cache_control
 
-from pagecache import tags
+from pagecache import purge, tags
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +251,7 @@ class PageCacheServeMiddleware:
             versions, timeout = plan
             try:
                 tags.cache().set(key, entry_for(response, versions, timeout), timeout)
+                purge.record_url(tags.cache(), versions, request.build_absolute_uri())
             except Exception:  # a full or unreachable cache must never break a page
                 logger.exception("Could not store %s in the page cache", request.path)
         return response

@@ -18,6 +18,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from focusgroups.models import FocusGroupOpportunity, FocusGroupPage, FocusGroupPaper
 from home.models import SiteSettings, StandardPage
+from pagecache import tags
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -873,3 +874,19 @@ def test_a_page_with_a_form_is_private_and_no_store(client):
     response = client.get("/accounts/login/")
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
     assert "xkey" not in response
+
+
+def test_clearing_tags_purges_them_in_varnish_after_commit(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from pagecache import purge as purging
+
+    settings.VARNISH_PURGE_URLS = ["http://127.0.0.1:9/"]
+    sent = []
+    monkeypatch.setattr(
+        purging.requests, "request", lambda method, url, **kw: sent.append((method, kw))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        tags.invalidate("page:7", "menu")
+        assert sent == []
+    assert sent == [("PURGE", {"headers": {"xkey-purge": "menu page:7"}, "timeout": 2})]

@@ -428,6 +428,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 # A proxy may serve a page this many seconds past its time while it fetches a fresh one.
+# Varnish servers to purge by tag after a change (comma-separated, e.g. http://127.0.0.1:6081/).
+VARNISH_PURGE_URLS = [u for u in os.environ.get("VARNISH_PURGE_URL", "").split(",") if u]
 PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", 30))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
 # Requests that reach Django (everything but a cached page) run on this many threads in each
