@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve serve-proxy worker lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
+.PHONY: run test serve serve-proxy worker lint check format browser bench wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
@@ -80,9 +80,6 @@ audit: $(VENV)/.deps-test
 bench: $(VENV)/.deps-run wrk
 	$(PY) scripts/bench.py
 
-## bench-ceiling: the best home p99 under the write load any one-machine design could reach here
-bench-ceiling: $(VENV)/.deps-run wrk
-	$(PY) scripts/bench_ceiling.py
 
 ## wrk: make sure Debian's wrk is installed for the benchmark
 wrk:
