@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve serve-proxy worker lint check format browser bench wrk lighthouse lock audit clean help
+.PHONY: run test serve serve-proxy varnish worker lint check format browser bench wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
@@ -25,7 +25,7 @@ run: $(VENV)/.deps-run
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (Chromium included) and run the whole suite
-test: $(VENV)/.deps-test browser
+test: $(VENV)/.deps-test browser varnish
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## serve: run the production configuration (gunicorn + WhiteNoise + the worker) on loopback; needs SECRET_KEY
@@ -42,8 +42,7 @@ serve: $(VENV)/.deps-run
 		--access-logfile - --forwarded-allow-ips=127.0.0.1
 
 ## serve-proxy: Varnish on $(PORT) in front of gunicorn on $(PORT)+1 (deploy/varnish/default.vcl); needs SECRET_KEY
-serve-proxy: $(VENV)/.deps-run
-	@command -v varnishd >/dev/null || apt-get install -y varnish varnish-modules
+serve-proxy: $(VENV)/.deps-run varnish
 	@mkdir -p var; backend=$$(( $(PORT) + 1 )); \
 	sed "s/\.port = \"8001\"/.port = \"$$backend\"/" deploy/varnish/default.vcl > var/varnish.vcl; \
 	varnishd -F -a $(HOST):$(PORT) -f $(CURDIR)/var/varnish.vcl -n $(CURDIR)/var/varnish -s malloc,128m & varnish=$$!; \
@@ -70,6 +69,11 @@ format: $(VENV)/.deps-test
 browser:
 	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get install -y chromium || \
 		( $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium ) )
+
+## varnish: make sure Debian's Varnish and its xkey module are installed (tests/test_varnish.py)
+varnish:
+	@command -v varnishd >/dev/null 2>&1 || ( $(SUDO) apt-get install -y varnish varnish-modules || \
+		( $(SUDO) apt-get update && $(SUDO) apt-get install -y varnish varnish-modules ) )
 
 ## audit: check every pinned dependency against PyPI's vulnerability data (pip-audit; needs network)
 audit: $(VENV)/.deps-test
