@@ -20,9 +20,7 @@ Every cacheable request gets an ``X-Cache: hit`` or ``X-Cache: miss`` header.
 
 import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -111,43 +109,6 @@ def cache_key(environ):
     return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-class LocalCopies:
-    """Each process keeps its most recently served pages in memory, so that a hit reads only
-    the versions of the page's tags from the shared cache (one small round trip), not the page
-    itself. A copy is served under exactly the rules of the shared entry it came from: every tag
-    unchanged and not expired."""
-
-    def __init__(self, size):
-        self.size = size
-        self.entries = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key, entry):
-        with self.lock:
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def discard(self, key):
-        with self.lock:
-            self.entries.pop(key, None)
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-
-
-local_copies = LocalCopies(size=200)
-
-
 def is_current(entry):
     return entry["expires"] > time.time() and (
         tags.current_versions(entry["tags"]) == entry["tags"]
@@ -157,15 +118,9 @@ def is_current(entry):
 def find(key):
     """The stored entry under ``key`` if every tag it showed is unchanged and it has not expired,
     else None. Raises if the cache is unreachable (the caller serves the page fresh)."""
-    entry = local_copies.get(key)
-    if entry is not None:
-        if is_current(entry):
-            return entry
-        local_copies.discard(key)
     entry = tags.cache().get(key)
     if entry is None or not is_current(entry):
         return None
-    local_copies.put(key, entry)
     return entry
 
 
