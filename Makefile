@@ -10,7 +10,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve worker lint check format browser bench bench-ceiling wrk lighthouse lock audit clean help
+.PHONY: run test serve serve-proxy varnish worker lint check format browser bench wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
@@ -25,7 +25,7 @@ run: $(VENV)/.deps-run
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (Chromium included) and run the whole suite
-test: $(VENV)/.deps-test browser
+test: $(VENV)/.deps-test browser varnish
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## serve: run the production configuration (gunicorn + WhiteNoise + the worker) on loopback; needs SECRET_KEY
@@ -40,6 +40,14 @@ serve: $(VENV)/.deps-run
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## serve-proxy: Varnish on $(PORT) in front of gunicorn on $(PORT)+1 (deploy/varnish/default.vcl); needs SECRET_KEY
+serve-proxy: $(VENV)/.deps-run varnish
+	@mkdir -p var; backend=$$(( $(PORT) + 1 )); \
+	sed "s/\.port = \"8001\"/.port = \"$$backend\"/" deploy/varnish/default.vcl > var/varnish.vcl; \
+	varnishd -F -a $(HOST):$(PORT) -f $(CURDIR)/var/varnish.vcl -n $(CURDIR)/var/varnish -s malloc,128m & varnish=$$!; \
+	trap 'kill $$varnish 2>/dev/null; wait $$varnish 2>/dev/null' EXIT INT TERM; \
+	VARNISH_PURGE_URL=$${VARNISH_PURGE_URL:-http://$(HOST):$(PORT)/} $(MAKE) serve PORT=$$backend
 
 ## worker: the background worker on its own (emails, document text, scheduled publishing)
 worker: $(VENV)/.deps-run
@@ -62,6 +70,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get install -y chromium || \
 		( $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium ) )
 
+## varnish: make sure Debian's Varnish and its xkey module are installed (tests/test_varnish.py)
+varnish:
+	@command -v varnishd >/dev/null 2>&1 || ( $(SUDO) apt-get install -y varnish varnish-modules || \
+		( $(SUDO) apt-get update && $(SUDO) apt-get install -y varnish varnish-modules ) )
+
 ## audit: check every pinned dependency against PyPI's vulnerability data (pip-audit; needs network)
 audit: $(VENV)/.deps-test
 	$(BIN)/pip-audit --strict --progress-spinner off --no-deps --disable-pip \
@@ -71,9 +84,6 @@ audit: $(VENV)/.deps-test
 bench: $(VENV)/.deps-run wrk
 	$(PY) scripts/bench.py
 
-## bench-ceiling: the best home p99 under the write load any one-machine design could reach here
-bench-ceiling: $(VENV)/.deps-run wrk
-	$(PY) scripts/bench_ceiling.py
 
 ## wrk: make sure Debian's wrk is installed for the benchmark
 wrk:

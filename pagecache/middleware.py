@@ -20,17 +20,15 @@ Every cacheable request gets an ``X-Cache: hit`` or ``X-Cache: miss`` header.
 
 import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, patch_cache_control
 
-from pagecache import tags
+from pagecache import purge, tags
 
 logger = logging.getLogger(__name__)
 
@@ -111,43 +109,6 @@ def cache_key(environ):
     return ENTRY_PREFIX + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-class LocalCopies:
-    """Each process keeps its most recently served pages in memory, so that a hit reads only
-    the versions of the page's tags from the shared cache (one small round trip), not the page
-    itself. A copy is served under exactly the rules of the shared entry it came from: every tag
-    unchanged and not expired."""
-
-    def __init__(self, size):
-        self.size = size
-        self.entries = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key, entry):
-        with self.lock:
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def discard(self, key):
-        with self.lock:
-            self.entries.pop(key, None)
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-
-
-local_copies = LocalCopies(size=200)
-
-
 def is_current(entry):
     return entry["expires"] > time.time() and (
         tags.current_versions(entry["tags"]) == entry["tags"]
@@ -157,15 +118,9 @@ def is_current(entry):
 def find(key):
     """The stored entry under ``key`` if every tag it showed is unchanged and it has not expired,
     else None. Raises if the cache is unreachable (the caller serves the page fresh)."""
-    entry = local_copies.get(key)
-    if entry is not None:
-        if is_current(entry):
-            return entry
-        local_copies.discard(key)
     entry = tags.cache().get(key)
     if entry is None or not is_current(entry):
         return None
-    local_copies.put(key, entry)
     return entry
 
 
@@ -244,13 +199,37 @@ class PageCacheServeMiddleware:
 
         response = self.get_response(request)
         plan = getattr(request, "_pagecache_plan", None)
-        if plan is not None and not response.cookies:
+        if plan is not None and response.cookies:  # a cookie set on the way out: keep it private
+            response["Cache-Control"] = "private, no-store"
+            del response["xkey"]
+        elif plan is not None:
             versions, timeout = plan
             try:
                 tags.cache().set(key, entry_for(response, versions, timeout), timeout)
+                purge.record_url(tags.cache(), versions, request.build_absolute_uri())
             except Exception:  # a full or unreachable cache must never break a page
                 logger.exception("Could not store %s in the page cache", request.path)
         return response
+
+
+def mark_shareable(response, versions, timeout):
+    """The one decision, told to every cache in front: a shared cache (Varnish, a CDN) may keep
+    this page ``timeout`` seconds and forget it when one of its tags (the ``xkey`` header, read
+    by Varnish's xkey module; Fastly and Cloudflare read the same keys) is purged. Browsers
+    revalidate every time (max-age=0), so a change is seen on the next request."""
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={timeout}, "
+        f"stale-while-revalidate={settings.PAGE_CACHE_STALE_SECONDS}"
+    )
+    response["xkey"] = " ".join(sorted(versions))
+
+
+def mark_private(response):
+    """Anything not marked shareable is kept by no proxy and no browser."""
+    if not response.get("Cache-Control", "").startswith("public, max-age=0, s-maxage="):
+        patch_cache_control(response, private=True, no_store=True)
+        if "public" in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "private, no-store"
 
 
 class PageCacheMiddleware:
@@ -261,6 +240,11 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self._respond(request)
+        mark_private(response)
+        return response
+
+    def _respond(self, request):
         if not request_is_cacheable(request):
             return self.get_response(request)
 
@@ -280,6 +264,7 @@ class PageCacheMiddleware:
                 versions = None
             if timeout > 0 and versions is not None:
                 request._pagecache_plan = (versions, timeout)
+                mark_shareable(response, versions, timeout)
         if response.status_code == 200:
             response["X-Cache"] = "miss"
         return response

@@ -12,7 +12,7 @@ from pagecache.tags import invalidate
 def invalidate_after_commit(*tags):
     """Bump now, so this process never serves the old content again, and once more when the
     change is committed, in case another request cached the old content in between."""
-    invalidate(*tags)
+    invalidate(*tags, purge=False)
     transaction.on_commit(lambda: invalidate(*tags))
 
 

@@ -18,6 +18,7 @@ import logging
 import secrets
 
 from django.core.cache import caches
+from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -111,10 +112,15 @@ def versions_for_storing(tags, started_at):
     return {tag: found.get(key, 0) for key, tag in version_keys.items()}
 
 
-def invalidate(*tags):
+def invalidate(*tags, purge=True):
     """Bump each tag's version: every cached response that showed it becomes stale at once.
     A publish never fails because the cache is down. A bump that cannot be written is lost,
     and ``after_outage`` below makes up for it when the cache answers again."""
+    if purge:
+        from pagecache import purge as purging
+
+        names = {str(t) for t in tags if t}
+        transaction.on_commit(lambda: purging.purge(cache(), names))
     try:
         lost = _bump(tags)
     except Exception:  # a cache without the guard of pagecache/backends.py

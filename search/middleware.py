@@ -1,6 +1,6 @@
 """Count every search for the admin's "Search terms" report, including those the page cache
-answers without running the search view (this middleware sits outside the page cache, and the
-page cache's front tells ``count_cached_hit`` about the ones it answers before Django runs).
+Django's page cache answers (this middleware sits outside it). Searches Varnish answers are not
+counted.
 
 Counts go to Wagtail's own tables: one ``Query`` row per normalised search term and one
 ``QueryDailyHits`` row per term and day; nothing per search in the cache. They are gathered in
@@ -93,17 +93,6 @@ def search_term(params):
     if query and params.get("page", "1") in ("", "1"):
         return query
     return None
-
-
-def count_cached_hit(environ):
-    """Told by the page cache's front about every page it answers (pagecache/wsgi.py); counts
-    searches in memory only, as this runs outside Django's request handling."""
-    if environ.get("PATH_INFO") == SEARCH_PATH and environ.get("REQUEST_METHOD") == "GET":
-        from django.http import QueryDict
-
-        query = search_term(QueryDict(environ.get("QUERY_STRING", "")))
-        if query:
-            note_hit(query)
 
 
 class SearchHitMiddleware:

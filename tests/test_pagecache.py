@@ -1,10 +1,7 @@
 """The full-page cache: what is served from it, what never is, and what clears exactly what."""
 
 import datetime as dt
-import io
-import os
 import threading
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -18,6 +15,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from focusgroups.models import FocusGroupOpportunity, FocusGroupPage, FocusGroupPaper
 from home.models import SiteSettings, StandardPage
+from pagecache import tags
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -433,23 +431,6 @@ def django_must_not_run(environ, start_response):
     raise AssertionError("the request reached Django")
 
 
-def through_front(environ, application=django_must_not_run):
-    from pagecache.wsgi import PageCacheFront
-
-    start_response = StartResponse()
-    body = b"".join(PageCacheFront(application)(environ, start_response))
-    return start_response, body
-
-
-class RecordingApp:
-    """Stands in for Django behind the front, remembering the environ it was given."""
-
-    def __call__(self, environ, start_response):
-        self.environ = environ
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"from django"]
-
-
 class SlowDjango:
     """Stands in for Django taking its time: each request waits for ``release``, and the most
     requests running at once is kept in ``peak``."""
@@ -469,202 +450,6 @@ class SlowDjango:
         return [b"rendered"]
 
 
-def test_the_production_application_is_wrapped_by_the_front():
-    from config.wsgi import application
-    from pagecache.wsgi import PageCacheFront
-
-    assert isinstance(application, PageCacheFront)
-
-
-def test_the_front_answers_a_stored_page_exactly_as_django_sent_it(client, make_focus_group, rf):
-    page = make_focus_group()
-    fresh = client.get(page.url)
-    answer, body = through_front(rf.get(page.url).environ)
-    assert answer.status == "200 OK"
-    assert answer.headers["X-Cache"] == "hit"
-    assert body == fresh.content
-    for header in (
-        "Content-Type",
-        "Content-Security-Policy",
-        "Permissions-Policy",
-        "X-Content-Type-Options",
-        "Referrer-Policy",
-        "Cross-Origin-Opener-Policy",
-    ):
-        assert answer.headers[header] == fresh[header], header
-
-
-def test_the_front_answers_head_with_headers_and_no_body(client, make_focus_group, rf):
-    page = make_focus_group()
-    fresh = client.get(page.url)
-    answer, body = through_front(rf.head(page.url).environ)
-    assert answer.headers["X-Cache"] == "hit"
-    assert answer.headers["Content-Length"] == str(len(fresh.content))
-    assert body == b""
-
-
-def test_a_miss_at_the_front_goes_to_django_which_does_not_read_the_cache_again(
-    client, make_focus_group, rf
-):
-    page = make_focus_group()
-    django = RecordingApp()
-    _, body = through_front(rf.get(page.url).environ, django)
-    assert body == b"from django"
-    with mock.patch("pagecache.middleware.find") as find:
-        response = client.get(page.url, **{"pagecache.key": django.environ["pagecache.key"]})
-    find.assert_not_called()
-    assert response["X-Cache"] == "miss"
-    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"
-
-
-def test_the_front_passes_on_whatever_must_not_get_a_shared_page(client, make_focus_group, rf):
-    page = make_focus_group()
-    client.get(page.url)
-    client.get("/search/?query=stroke")
-    must_reach_django = {
-        "session cookie": rf.get(page.url, HTTP_COOKIE="sessionid=abc"),
-        "messages cookie": rf.get(page.url, HTTP_COOKIE="messages=abc"),
-        "a post": rf.post(page.url),
-        "unknown query string": rf.get(page.url + "?utm_source=x"),
-        "plain http for a page stored over https": rf.get(page.url, secure=True),
-        "another host": rf.get(page.url, HTTP_HOST="elsewhere.example"),
-        "the admin": rf.get("/admin/"),
-        "static files": rf.get("/static/css/site.css"),
-    }
-    for reason, request in must_reach_django.items():
-        django = RecordingApp()
-        _, body = through_front(request.environ, django)
-        assert body == b"from django", reason
-
-
-def test_a_page_stored_over_https_is_served_only_over_https(client, make_focus_group, rf):
-    page = make_focus_group()
-    client.get(page.url, secure=True)
-    assert through_front(rf.get(page.url, secure=True).environ)[0].headers["X-Cache"] == "hit"
-    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
-
-
-def test_the_front_sees_an_invalidation_at_once(client, make_focus_group, rf):
-    page = make_focus_group(summary="Old summary.")
-    client.get(page.url)
-    republish(page, summary="New summary.")
-    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
-
-
-def test_an_unreachable_cache_at_the_front_sends_the_request_to_django(make_focus_group, rf):
-    page = make_focus_group()
-    with mock.patch("pagecache.tags.cache") as broken:
-        broken.return_value.get.side_effect = ConnectionError("cache down")
-        _, body = through_front(rf.get(page.url).environ, RecordingApp())
-    assert body == b"from django"
-
-
-def test_searches_answered_by_the_front_are_still_counted(client, demo_site, rf):
-    """The front only counts in memory (it runs outside Django); the next request Django
-    handles writes the counts."""
-    from wagtail.contrib.search_promotions.models import Query
-
-    client.get("/search/?query=esmint")
-    client.get("/search/?query=esmint&page=2")  # the same search: not counted again
-    with CaptureQueriesContext(connection) as queries:
-        for url in ("/search/?query=esmint", "/search/?query=esmint&page=2"):
-            assert through_front(rf.get(url).environ)[0].headers["X-Cache"] == "hit"
-    assert len(queries) == 0
-    client.get("/focus-groups/")
-    assert Query.get("esmint").hits == 2  # the first page, from Django then from the front
-
-
-def test_a_page_kept_in_a_process_is_stale_as_soon_as_its_content_changes(
-    client, make_focus_group, rf
-):
-    """Each process keeps copies of the pages it serves; they obey the same tags."""
-    page = make_focus_group(summary="Old summary.")
-    client.get(page.url)
-    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"  # kept now
-    republish(page, summary="New summary.")
-    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
-
-
-def test_emptying_the_cache_makes_every_kept_copy_stale(client, make_focus_group, rf):
-    from django.core.management import call_command
-
-    page = make_focus_group()
-    client.get(page.url)
-    assert through_front(rf.get(page.url).environ)[0].headers["X-Cache"] == "hit"
-    call_command("clear_page_cache", stdout=io.StringIO())
-    assert through_front(rf.get(page.url).environ, RecordingApp())[1] == b"from django"
-
-
-def test_the_gunicorn_workers_use_a_short_switch_interval():
-    """So a cached page is not kept waiting for the interpreter lock by a thread rendering."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
-    conf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conf)
-    before = sys.getswitchinterval()
-    try:
-        conf.post_fork(server=None, worker=None)
-        assert sys.getswitchinterval() == pytest.approx(0.0002)
-    finally:
-        sys.setswitchinterval(before)
-
-
-def test_at_most_the_render_slots_run_django_at_once_and_cached_pages_never_wait(
-    client, make_focus_group, rf
-):
-    """The bulkhead: posts and uncached pages queue for a slot; a cached page needs none."""
-    import threading
-    import time
-
-    from pagecache.wsgi import PageCacheFront
-
-    page = make_focus_group()
-    client.get(page.url)
-    slow_django = SlowDjango()
-
-    front = PageCacheFront(slow_django, render_concurrency=1)
-    posts = [
-        threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
-        for _ in range(3)
-    ]
-    for post in posts:
-        post.start()
-    time.sleep(0.3)  # all three have reached the front: one renders, two wait for its slot
-    try:
-        start_response = StartResponse()
-        body = b"".join(front(rf.get(page.url).environ, start_response))  # while they queue
-        assert start_response.headers["X-Cache"] == "hit" and b"Stroke Thrombectomy" in body
-    finally:
-        slow_django.release.set()
-        for post in posts:
-            post.join(10)
-    assert slow_django.peak == 1
-
-
-def test_render_threads_run_at_a_lower_cpu_priority_than_the_threads_answering_cached_pages(rf):
-    """When the machine is busy, the operating system runs a cached page before a render."""
-    import os
-    import threading
-
-    from pagecache.wsgi import PageCacheFront
-
-    seen = {}
-
-    def django(environ, start_response):
-        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        start_response("200 OK", [])
-        return [b"rendered"]
-
-    caller = threading.get_native_id()
-    before = os.getpriority(os.PRIO_PROCESS, caller)
-    front = PageCacheFront(django, render_concurrency=1, render_niceness=5)
-    assert b"".join(front(rf.post("/register/").environ, StartResponse())) == b"rendered"
-    assert seen["nice"] == min(19, before + 5)
-    assert os.getpriority(os.PRIO_PROCESS, caller) == before  # the caller's priority is kept
-
-
 class DjangoLikeResponse:
     """An ordinary (not streamed) Django response, remembering which thread closed it."""
 
@@ -682,178 +467,33 @@ class DjangoLikeResponse:
         self.closed_on = threading.get_ident()
 
 
-def test_an_ordinary_page_is_read_and_closed_on_the_thread_that_rendered_it(rf):
-    """Django's end-of-request work (closing database connections) must run on the thread that
-    opened them, not on the thread that sends the page."""
-    import threading
-
-    from pagecache.wsgi import PageCacheFront
-
-    response, rendered_on = DjangoLikeResponse(), []
-
-    def django(environ, start_response):
-        rendered_on.append(threading.get_ident())
-        start_response("200 OK", [])
-        return response
-
-    front = PageCacheFront(django, render_concurrency=1)
-    body = front(rf.post("/register/").environ, StartResponse())
-    assert body == [b"<p>page</p>"]
-    assert rendered_on[0] != threading.get_ident()
-    assert response.closed_on == rendered_on[0]
-    head = front(rf.head("/focus-groups/").environ, StartResponse())
-    assert head == []  # headers only, as HEAD asks
+def test_a_shareable_page_tells_proxies_so_and_lists_its_tags(client, make_focus_group):
+    page = make_focus_group()
+    response = client.get(page.url)
+    assert response.status_code == 200
+    cache_control = response["Cache-Control"]
+    assert cache_control.startswith("public, max-age=0, s-maxage=")
+    assert "stale-while-revalidate=" in cache_control
+    assert {"everything", f"page:{page.pk}"} <= set(response["xkey"].split())
 
 
-def test_a_streamed_answer_is_handed_back_unread_for_the_server_to_send(rf):
-    """A document download is sent as it is read, not loaded whole into memory first."""
-    from pagecache.wsgi import PageCacheFront
-
-    class Streamed:
-        streaming = True
-
-        def __iter__(self):
-            raise AssertionError("read by the front")
-
-    streamed = Streamed()
-
-    def django(environ, start_response):
-        start_response("200 OK", [])
-        return streamed
-
-    front = PageCacheFront(django, render_concurrency=1)
-    assert front(rf.get("/documents/1/paper.pdf").environ, StartResponse()) is streamed
+def test_a_page_with_a_form_is_private_and_no_store(client):
+    response = client.get("/accounts/login/")
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "xkey" not in response
 
 
-def process_holding_a_slot(directory, seconds):
-    """Another process (as another gunicorn worker would be) holding the only server slot."""
-    import subprocess
-    import sys
+def test_clearing_tags_purges_them_in_varnish_after_commit(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from pagecache import purge as purging
 
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import django, time; django.setup(); from pagecache.wsgi import ServerSlots\n"
-            f"with ServerSlots({str(directory)!r}, 1).held():\n"
-            f"    print('holding', flush=True); time.sleep({seconds})",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
-        stdout=subprocess.PIPE,
-        text=True,
+    settings.VARNISH_PURGE_URLS = ["http://127.0.0.1:9/"]
+    sent = []
+    monkeypatch.setattr(
+        purging.requests, "request", lambda method, url, **kw: sent.append((method, kw))
     )
-    assert holder.stdout.readline().strip() == "holding"
-    return holder
-
-
-def test_server_slots_let_only_so_many_renders_run_across_processes(tmp_path):
-    """The server-wide limit holds between processes (gunicorn's workers), not only threads."""
-    import time
-
-    from pagecache.wsgi import ServerSlots
-
-    holder = process_holding_a_slot(tmp_path, 1.5)
-    try:
-        started = time.monotonic()
-        with ServerSlots(tmp_path, 1).held():
-            waited = time.monotonic() - started
-    finally:
-        holder.wait(10)
-    assert waited > 0.5  # it had to wait for the other process's render to finish
-    started = time.monotonic()
-    with ServerSlots(tmp_path, 1).held():  # and once free, the slot is taken at once
-        assert time.monotonic() - started < 0.5
-
-
-def test_a_render_killed_while_holding_a_server_slot_does_not_lose_it(tmp_path):
-    import signal
-
-    from pagecache.wsgi import ServerSlots
-
-    holder = process_holding_a_slot(tmp_path, 60)
-    holder.send_signal(signal.SIGKILL)
-    holder.wait(10)
-    done = threading.Event()
-
-    def take():
-        with ServerSlots(tmp_path, 1).held():
-            done.set()
-
-    threading.Thread(target=take, daemon=True).start()
-    assert done.wait(5)
-
-
-def test_with_two_server_slots_two_renders_run_at_once_and_the_others_wait(tmp_path, rf):
-    from pagecache.wsgi import PageCacheFront, ServerSlots
-
-    slow_django = SlowDjango()
-    slots = ServerSlots(tmp_path, 2)
-    # Two "workers" (fronts with pools of their own) share the server's two slots.
-    fronts = [PageCacheFront(slow_django, render_concurrency=3, server_slots=slots) for _ in "ab"]
-    posts = [
-        threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
-        for front in fronts
-        for _ in range(2)
-    ]
-    for post in posts:
-        post.start()
-    time.sleep(0.5)
-    assert slow_django.running == 2
-    slow_django.release.set()
-    for post in posts:
-        post.join(10)
-    assert slow_django.peak == 2
-
-
-def test_static_files_never_wait_for_a_render(rf, settings):
-    """The style sheet of a page must not queue behind a burst of register posts."""
-    from pagecache.wsgi import PageCacheFront
-
-    release = threading.Event()
-
-    def django(environ, start_response):
-        if environ["PATH_INFO"].startswith(settings.STATIC_URL):
-            start_response("200 OK", [("Content-Type", "text/css")])
-            return [b"body{}"]
-        release.wait(10)
-        start_response("200 OK", [])
-        return [b"rendered"]
-
-    front = PageCacheFront(django, render_concurrency=1)
-    post = threading.Thread(target=front, args=(rf.post("/register/").environ, StartResponse()))
-    post.start()
-    try:
-        time.sleep(0.2)  # the only render thread is busy
-        answer, started = StartResponse(), time.monotonic()
-        assert front(rf.get(settings.STATIC_URL + "css/site.css").environ, answer) == [b"body{}"]
-        assert time.monotonic() - started < 2  # not after the render (which waits 10 s)
-        assert answer.status == "200 OK"
-    finally:
-        release.set()
-        post.join(10)
-
-
-def test_gunicorn_gives_its_workers_server_slots_one_less_than_the_cores(monkeypatch):
-    import importlib.util
-
-    for name in ("SERVER_RENDER_SLOTS", "RENDER_LOCK_DIR"):  # put back as they were after
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})  # 4 of the host's
-    monkeypatch.setattr(os, "cpu_count", lambda: 64)
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
-    conf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conf)
-
-    class Server:
-        pass
-
-    server = Server()
-    conf.on_starting(server)
-    try:
-        assert os.environ["SERVER_RENDER_SLOTS"] == "3"
-        assert Path(os.environ["RENDER_LOCK_DIR"]).is_dir()
-    finally:
-        conf.on_exit(server)
-    assert not Path(server.render_lock_dir).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        tags.invalidate("page:7", "menu")
+        assert sent == []
+    assert sent == [("PURGE", {"headers": {"xkey-purge": "menu page:7"}, "timeout": 2})]

@@ -431,17 +431,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # answers hits even before Django does.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
+# A proxy may serve a page this many seconds past its time while it fetches a fresh one.
+# Varnish servers to purge by tag after a change (comma-separated, e.g. http://127.0.0.1:6081/).
+VARNISH_PURGE_URLS = [u for u in os.environ.get("VARNISH_PURGE_URL", "").split(",") if u]
+PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", 30))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
-# Requests that reach Django (everything but a cached page) run on this many threads in each
-# gunicorn worker; the others wait their turn (pagecache/wsgi.py). 0 means no limit.
-RENDER_CONCURRENCY = int(os.environ.get("RENDER_CONCURRENCY", 2))
-# How many nice steps those threads run below the threads answering cached pages (0 to 19).
-RENDER_NICENESS = int(os.environ.get("RENDER_NICENESS", 0))
-# At most this many requests run Django at once across all the workers of one server, so a burst
-# of posts leaves a core free for cached pages. gunicorn.conf.py sets both for its workers (one
-# less than the number of cores, lock files in a folder of its own); 0 or no folder: no limit.
-SERVER_RENDER_SLOTS = int(os.environ.get("SERVER_RENDER_SLOTS", 0))
-RENDER_LOCK_DIR = os.environ.get("RENDER_LOCK_DIR", "")
 
 # --- search ---
 # Search counts for the "Search terms" report are written at most this often (see
