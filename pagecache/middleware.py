@@ -241,7 +241,8 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         response = self._respond(request)
-        mark_private(response)
+        if not request.path.startswith(tuple(settings.PAGE_CACHE_OWN_HEADERS_PATHS)):
+            mark_private(response)
         return response
 
     def _respond(self, request):

@@ -436,6 +436,10 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 VARNISH_PURGE_URLS = [u for u in os.environ.get("VARNISH_PURGE_URL", "").split(",") if u]
 PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", 30))
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
+# Responses under these paths keep the caching headers their own view gives them (documents:
+# public files none, members-only and unpublished ones "private, no-store"); everything else the
+# page cache does not mark shareable is marked "private, no-store".
+PAGE_CACHE_OWN_HEADERS_PATHS = ("/documents/",)
 
 # --- search ---
 # Search counts for the "Search terms" report are written at most this often (see
