@@ -194,6 +194,11 @@ def test_a_worker_killed_mid_email_leaves_it_to_be_sent_once_on_restart(tmp_path
     assert email.status == Status.SENDING  # claimed by the worker that died
     assert delivered(tmp_path, email.message_id) == 0
     (tmp_path / "hang").unlink()
+    # The new worker looks for stale claims when it starts, then once a minute: let the dead
+    # worker's claim pass the claim timeout (1 s in these settings) before it starts, however
+    # fast it starts up.
+    stale_at = email.claimed_at + dt.timedelta(seconds=1.2)
+    time.sleep(max(0, (stale_at - timezone.now()).total_seconds()))
     worker = start_worker(env)
     try:
         assert wait_for(lambda: delivered(tmp_path, email.message_id) == 1)
