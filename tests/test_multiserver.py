@@ -1,25 +1,24 @@
 """Two production servers sharing one PostgreSQL database and one Redis: what an editor
 publishes through one is what the other serves on its very next request.
 
-Runs when PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, as on every
-development and CI machine here; both servers listen on loopback only.
+Runs when PostgreSQL (127.0.0.1:5432) answers and the redis-server program is installed, as on
+every development and CI machine here: the Redis is the test's own (the shared one is never
+written to); both servers listen on loopback only.
 """
 
-import os
+import contextlib
+import shutil
 import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 from bs4 import BeautifulSoup
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.forms import fill_form, find_post_form, looks_rejected
+from tests.support.servers import RedisServer, Server, manage, postgres_database, production_env
+
 PG = ("127.0.0.1", 5432)
-REDIS = ("127.0.0.1", 6379)
 
 
 def reachable(address):
@@ -31,103 +30,35 @@ def reachable(address):
 
 
 pytestmark = pytest.mark.skipif(
-    not (reachable(PG) and reachable(REDIS)), reason="needs PostgreSQL and Redis on loopback"
+    not (reachable(PG) and shutil.which("redis-server")),
+    reason="needs PostgreSQL on loopback and the redis-server program",
 )
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    import psycopg
-
-    name = f"bcis_multi_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{name}"')
+def cluster(django_db_setup, redis_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-        "REDIS_URL": "redis://127.0.0.1:6379/11",
-        "CACHE_KEY_PREFIX": name,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DJANGO_SUPERUSER_PASSWORD": "multi-server-editor-pw",
-    }
-
-    def manage(*args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
+    with contextlib.ExitStack() as stack:
+        env = production_env(
+            tmp,
+            database=stack.enter_context(postgres_database("bcis_multi")),
+            REDIS_URL=redis_server.url,
+            DJANGO_SUPERUSER_PASSWORD="multi-server-editor-pw",
         )
-
-    manage("migrate", "--noinput")
-    manage("collectstatic", "--noinput")
-    manage("load_demo_content")
-    manage("createsuperuser", "--noinput", "--username", "editor", "--email", "e@example.org")
-
-    servers, urls = [], []
-    for _ in range(2):
-        port = free_port()
-        log = open(tmp / f"gunicorn-{port}.log", "w")  # noqa: SIM115
-        servers.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "config.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url in urls:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(url + "/", timeout=10)
-                    break
-                except (requests.ConnectionError, requests.Timeout):
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
-        yield urls
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        import redis
-
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/11")
-        for key in client.scan_iter(f"{name}:*"):
-            client.delete(key)
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo_content")
+        manage(env, "createsuperuser", "--noinput", "--username", "editor", "--email", "e@x.org")
+        servers = [
+            stack.enter_context(Server.gunicorn(env, tmp / f"gunicorn-{n}.log")) for n in (1, 2)
+        ]
+        yield [server.url for server in servers]
 
 
 def sign_in(base):
@@ -199,20 +130,8 @@ def test_a_publish_through_one_server_is_served_by_the_other_at_once(cluster):
     assert "Published through server A." in fresh.text
 
 
-def load_bench_helpers():
-    """The benchmark's form reader: it answers the register form as a careful person would."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_script", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_register_entry_posted_to_one_server_shows_in_the_others_counts(cluster):
     server_a, server_b = cluster
-    bench = load_bench_helpers()
     group_url = "/focus-groups/stroke-thrombectomy/"
     register_url = group_url + "register/"
     requests.get(server_a + group_url, timeout=30)
@@ -223,22 +142,22 @@ def test_a_register_entry_posted_to_one_server_shows_in_the_others_counts(cluste
     # Five people (the smallest number shown exactly) register through server B.
     for serial in range(5):
         visitor = requests.Session()
-        form = bench.find_post_form(visitor.get(server_b + register_url, timeout=30).text)
-        answers = bench.fill_form(form, serial=serial + 1000)
+        form = find_post_form(visitor.get(server_b + register_url, timeout=30).text)
+        answers = fill_form(form, serial=serial + 1000)
         posted = visitor.post(
-            server_b + (form["action"] or register_url),
+            server_b + (form.get("action") or register_url),
             data=answers,
             headers={"Referer": server_b + register_url},
             timeout=30,
         )
-        assert posted.status_code == 200 and not bench.looks_rejected(posted.text), posted.text
+        assert posted.status_code == 200 and not looks_rejected(posted.text), posted.text
 
     after = requests.get(server_a + group_url, timeout=30)
     assert after.headers["X-Cache"] == "miss"
     assert "Registrations so far: <strong>5</strong>" in after.text
 
 
-def test_the_redis_backend_reuses_one_client_and_behaves_as_djangos():
+def test_the_redis_backend_reuses_one_client_and_behaves_as_djangos(redis_server):
     """pagecache.backends.GuardedRedisCache keeps one redis-py client per process instead of
     building one per call; everything the site asks of a cache still works on a real Redis, and
     what it stores reads the same through Django's own backend."""
@@ -247,10 +166,10 @@ def test_the_redis_backend_reuses_one_client_and_behaves_as_djangos():
     from pagecache.backends import GuardedRedisCache
 
     params = {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"}
-    cache = GuardedRedisCache("redis://127.0.0.1:6379/12", params)
-    djangos = RedisCache("redis://127.0.0.1:6379/12", params)
+    cache = GuardedRedisCache(redis_server.url, params)
+    djangos = RedisCache(redis_server.url, params)
     try:
-        assert cache.client is GuardedRedisCache("redis://127.0.0.1:6379/12", params).client
+        assert cache.client is GuardedRedisCache(redis_server.url, params).client
         cache.set("page", {"body": b"<html>"}, 60)
         cache.set_many({"tag:a": 7, "tag:b": 8}, timeout=None)
         assert cache.get("page") == {"body": b"<html>"}

@@ -6,26 +6,24 @@ killed in the middle of sending.
 """
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from unittest import mock
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from outbox.mail import send_later
 from outbox.models import OutgoingEmail
 from outbox.signals import email_failed
 from outbox.tasks import deliver_email, prune_old_emails, recover_stale_claims, retry_delay
+from tests.support.servers import ROOT, child_env
 
-ROOT = Path(__file__).resolve().parent.parent
 Status = OutgoingEmail.Status
 
 
@@ -139,17 +137,8 @@ def test_sent_emails_are_deleted_after_the_keeping_period(run_worker, settings):
 
 
 def worker_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env["DJANGO_SETTINGS_MODULE"] = "tests.support.worker_settings"
-    env["TEST_EMAIL_DIR"] = str(tmp_path)
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["TEST_DATABASE_URL"] = (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["TEST_SQLITE_PATH"] = str(db["NAME"])
-    return env
+    """A worker on the test's database, writing the emails it sends into ``tmp_path``."""
+    return child_env("tests.support.worker_settings", TEST_EMAIL_DIR=tmp_path)
 
 
 def start_worker(env):

@@ -10,17 +10,12 @@ gunicorn, as the outage was first seen.
 import contextlib
 import logging
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-import redis as redis_py
 import requests
 from django.contrib.auth import get_user_model
 from django.core.cache import cache as default_cache
@@ -30,8 +25,17 @@ from wagtail.models.sites import SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACH
 from pagecache import tags
 from pagecache.backends import GuardedRedisCache
 from tests.conftest import register_post_data
+from tests.support.forms import fill_form, find_post_form, looks_rejected
+from tests.support.servers import (
+    RedisServer,
+    Server,
+    child_env,
+    free_port,
+    manage,
+    postgres_database,
+    production_env,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 0.25  # the connect and read timeouts the site uses by default
 RETRY_AFTER = 1.0  # shorter than the site's 3 s, so the tests wait less
 MAX_ANSWER_SECONDS = 2.0
@@ -44,71 +48,6 @@ needs_redis_server = pytest.mark.skipif(
     reason="needs the redis-server program",
 )
 pytestmark = needs_redis_server
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A private redis-server: started, stopped, frozen and thawed by the test that owns it."""
-
-    def __init__(self, folder, port=None):
-        self.folder = folder
-        self.port = port or free_port()
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis_py.Redis(port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return self
-            except redis_py.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def client(self):
-        return redis_py.Redis(port=self.port, socket_timeout=2)
-
-    def stop(self):
-        """Killed outright, as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(10)
-
-    def freeze(self):
-        """Still accepting connections (the kernel does that), never answering."""
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self):
-        os.kill(self.process.pid, signal.SIGCONT)
 
 
 class CutProxy:
@@ -242,20 +181,13 @@ def test_with_redis_sessions_stay_in_the_database_and_redis_answers_within_a_sec
         "print(s.SESSION_ENGINE, c['BACKEND'], c['OPTIONS']['socket_connect_timeout'],"
         " c['OPTIONS']['socket_timeout'], c['OPTIONS']['RETRY_AFTER'])"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "x" * 50,
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-    }
-    shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-5:]  # after the shell's own greeting
+    env = child_env(
+        "config.settings.production",
+        database={},
+        SECRET_KEY="x" * 50,
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    shown = manage(env, "shell", "-c", script).split()[-5:]  # after the shell's own greeting
     engine, backend_path, connect, read, retry = shown
     assert engine == "django.contrib.sessions.backends.db"
     assert backend_path == "pagecache.backends.GuardedRedisCache"
@@ -490,58 +422,26 @@ def test_every_journey_answers_quickly_while_redis_is_down(client, outage_site, 
 # --- production settings under gunicorn, as the outage was first seen ---
 
 
-def load_bench_helpers():
-    """The benchmark's form reader: it answers the register form as a careful person would."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_script", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Database:
     """The live server's own database: a fresh PostgreSQL database when the tests run on
-    PostgreSQL (DATABASE_URL), else an SQLite file in the test's folder."""
+    PostgreSQL, else an SQLite file in the test's folder."""
 
-    def __init__(self, folder):
-        from urllib.parse import urlparse
+    def __init__(self, folder, stack):
+        from django.db import connection
 
-        url = os.environ.get("DATABASE_URL", "")
-        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        self.postgres = connection.vendor == "postgresql"
         if self.postgres:
-            parsed = urlparse(url)
-            self.name = f"{parsed.path.lstrip('/') or 'bcis'}_outage_{uuid.uuid4().hex[:8]}"
-            self.server = parsed._replace(path="/postgres").geturl()
-            self.url = parsed._replace(path="/" + self.name).geturl()
+            self.env = stack.enter_context(postgres_database("bcis_outage"))
         else:
             self.path = folder / "outage.sqlite3"
-            self.url = ""
-
-    def env(self):
-        return {"DATABASE_URL": self.url} if self.postgres else {"SQLITE_PATH": str(self.path)}
-
-    def create(self):
-        if self.postgres:
-            import psycopg
-
-            with psycopg.connect(self.server, autocommit=True) as db:
-                db.execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self):
-        if self.postgres:
-            import psycopg
-
-            with psycopg.connect(self.server, autocommit=True) as db:
-                db.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.env = {"SQLITE_PATH": str(self.path)}
 
     def count_entries(self):
         sql = "SELECT count(*) FROM registry_registerentry"
         if self.postgres:
             import psycopg
 
-            with psycopg.connect(self.url) as db:
+            with psycopg.connect(self.env["DATABASE_URL"]) as db:
                 return db.execute(sql).fetchone()[0]
         import sqlite3
 
@@ -550,71 +450,24 @@ class Database:
 
 
 @pytest.fixture(scope="module")
-def live_site(tmp_path_factory):
+def live_site(django_db_setup, tmp_path_factory):
     """gunicorn with the production settings, REDIS_URL pointing at a private Redis."""
     tmp = tmp_path_factory.mktemp("outage")
-    redis_server = RedisServer(tmp).start()
-    database = Database(tmp)
-    database.create()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
-        **database.env(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "REDIS_URL": redis_server.url,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DJANGO_SUPERUSER_PASSWORD": "outage-member-password",
-        "WEB_CONCURRENCY": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-    }
-
-    def manage(*args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
+    with contextlib.ExitStack() as stack:
+        redis_server = RedisServer(tmp).start()
+        stack.callback(redis_server.stop)
+        database = Database(tmp, stack)
+        env = production_env(
+            tmp,
+            database=database.env,
+            REDIS_URL=redis_server.url,
+            DJANGO_SUPERUSER_PASSWORD="outage-member-password",
         )
-
-    server = None
-    try:
-        manage("migrate", "--noinput")
-        manage("collectstatic", "--noinput")
-        manage("load_demo_content")
-        manage("createsuperuser", "--noinput", "--username", "member", "--email", "m@example.org")
-        port = free_port()
-        log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + "/", timeout=10)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield {"url": url, "redis": redis_server, "database": database, "log": tmp / "gunicorn.log"}
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        redis_server.stop()
-        database.drop()
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo_content")
+        manage(env, "createsuperuser", "--noinput", "--username", "member", "--email", "m@x.org")
+        server = stack.enter_context(Server.gunicorn(env, tmp / "gunicorn.log"))
+        yield {"url": server.url, "redis": redis_server, "database": database, "server": server}
 
 
 def quick(method, url, **kwargs):
@@ -628,7 +481,6 @@ def quick(method, url, **kwargs):
 @pytest.mark.parametrize("how", ["stopped", "frozen"])
 def test_the_production_site_answers_every_journey_while_redis_is_down(live_site, how):
     base, redis_server, database = live_site["url"], live_site["redis"], live_site["database"]
-    bench = load_bench_helpers()
     group_url = base + "/focus-groups/stroke-thrombectomy/"
     register_url = group_url + "register/"
     if redis_server.process.poll() is not None:  # stopped by the previous test
@@ -646,15 +498,15 @@ def test_the_production_site_answers_every_journey_while_redis_is_down(live_site
         assert "Stroke" in group_page.text
 
         registrant = requests.Session()
-        form = bench.find_post_form(quick(registrant.get, register_url).text)
-        answers = bench.fill_form(form, serial=int(time.time() * 1000) % 1_000_000)
+        form = find_post_form(quick(registrant.get, register_url).text)
+        answers = fill_form(form, serial=int(time.time() * 1000) % 1_000_000)
         posted = quick(
             registrant.post,
-            base + (form["action"] or register_url.removeprefix(base)),
+            base + (form.get("action") or register_url.removeprefix(base)),
             data=answers,
             headers={"Referer": register_url},
         )
-        assert posted.status_code == 200 and not bench.looks_rejected(posted.text)
+        assert posted.status_code == 200 and not looks_rejected(posted.text)
         assert database.count_entries() == entries_before + 1
 
         member = requests.Session()
@@ -680,5 +532,5 @@ def test_the_production_site_answers_every_journey_while_redis_is_down(live_site
     finally:
         if how == "frozen":
             redis_server.thaw()
-    log = live_site["log"].read_text()
+    log = live_site["server"].log()
     assert "Traceback" not in log, log[-3000:]

@@ -130,8 +130,8 @@ def proxy(django_db_setup, tmp_path_factory):
         varnish.media, varnish.cache_dir = folder / "media", folder / "cache"
         yield varnish
     finally:
+        varnish.stop()  # first: gunicorn then has no kept-alive connections to wait for
         server.stop()
-        varnish.stop()
     assert "Traceback" not in server.log(), server.log()[-3000:]
 
 

@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -133,6 +134,70 @@ def collected_static():
             manage(env, "collectstatic", "--noinput", "--clear", "-v0")
             stamp.write_text(fingerprint.hexdigest())
     return target
+
+
+class RedisServer:
+    """A private redis-server (a free port, no persistence; the shared Redis is never touched):
+    started, stopped, frozen and thawed by the test that owns it."""
+
+    def __init__(self, folder, port=None):
+        self.folder = folder
+        self.port = port or free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return self
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=2)
+
+    def stop(self):
+        """Killed outright, as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(10)
+
+    def freeze(self):
+        """Still accepting connections (the kernel does that), never answering."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.kill(self.process.pid, signal.SIGCONT)
 
 
 class Server:
