@@ -336,7 +336,8 @@ def test_purge_is_refused_from_an_address_outside_the_vcls_list(pages, site):
 
 
 class StandIn(BaseHTTPRequestHandler):
-    """Marks every page shareable, even one that sets a cookie (the site never does)."""
+    """Marks every page shareable, even one that sets a cookie (the site never does), except
+    /browser-only/, which only browsers may keep (the site always says private instead)."""
 
     served = {}
 
@@ -345,8 +346,11 @@ class StandIn(BaseHTTPRequestHandler):
         body = f"{self.path} {StandIn.served[self.path]}".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
-        self.send_header("Cache-Control", "public, max-age=0, s-maxage=600")
-        self.send_header("xkey", "everything")
+        if self.path.startswith("/browser-only"):
+            self.send_header("Cache-Control", "max-age=600")
+        else:
+            self.send_header("Cache-Control", "public, max-age=0, s-maxage=600")
+            self.send_header("xkey", "everything")
         if self.path.startswith("/cookie"):
             self.send_header("Set-Cookie", "csrftoken=x")
         self.send_header("Content-Length", str(len(body)))
@@ -371,6 +375,12 @@ def test_a_shareable_response_that_sets_a_cookie_is_never_stored(stand_in):
     visit(stand_in.url + "/cookie/")
     again = visit(stand_in.url + "/cookie/")
     assert not is_hit(again) and again.text == "/cookie/ 2"
+
+
+def test_a_response_not_marked_public_with_s_maxage_is_never_stored(stand_in):
+    visit(stand_in.url + "/browser-only/")
+    again = visit(stand_in.url + "/browser-only/")
+    assert not is_hit(again) and again.text == "/browser-only/ 2"
 
 
 @pytest.mark.parametrize("cookie", ["sessionid", "csrftoken", "messages"])
