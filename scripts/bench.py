@@ -197,7 +197,7 @@ def write_load(label, processes, serials, **env):
 
 
 def line(*cells):
-    return f"{cells[0]:<18}" + "".join(f"{cell:>11}" for cell in cells[1:])
+    return f"{cells[0]:<18}" + "".join(f"{cell:>12}" for cell in cells[1:])
 
 
 def reads(processes, static):
@@ -210,11 +210,11 @@ def reads(processes, static):
     rates, errors, kept, memory = {mode: {} for mode in servers}, [], {}, []
     for name, path in rows.items():
         for mode, url in servers.items():
+            requests.get(url + path, timeout=60)  # a first request fills the caches
             result = wrk(url + path)
             rates[mode][name] = result["rps"]
             errors += [f"{name} ({mode}): {result['errors']} errors"] if result["errors"] else []
-        answer = requests.get(varnish + path, timeout=30)  # after wrk: did Varnish keep it?
-        kept[name] = answer.headers.get("X-Proxy-Cache", "-")
+        kept[name] = requests.get(varnish + path, timeout=30).headers.get("X-Proxy-Cache")
     for process in processes[:2]:  # RSS of the uncached and the cached gunicorn and workers
         kb = run("ps", "-o", "rss=", "-p", str(process.pid), "--ppid", str(process.pid)).split()
         memory.append(sum(map(int, kb)) // 1024)
@@ -247,7 +247,7 @@ def writes(processes):
     finally:
         stop(processes)
         run("dropdb", *postgres, "--if-exists", "--force", db)
-    print("\n" + line("", "accepted", "errors", "rows", "POST p99", "home p99", "via Varnish"))
+    print("\n" + line("", "accepted", "errors", "rows", "POST p99", "home Django", "home Varnish"))
     for label, w in results.items():
         row = [len(w["post_ms"]), len(w["errors"]), w["rows"], p99(w["post_ms"]) or 0, *w["home"]]
         print(line(label, *row[:3], *(f"{ms:.1f} ms" for ms in row[3:])))
