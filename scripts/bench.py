@@ -197,7 +197,7 @@ def write_load(label, processes, serials, **env):
 
 
 def line(*cells):
-    return f"{cells[0]:<18}" + "".join(f"{cell:>12}" for cell in cells[1:])
+    return f"{cells[0]:<18}" + "".join(f"{cell:>13}" for cell in cells[1:])
 
 
 def reads(processes, static):
