@@ -80,8 +80,8 @@ audit: $(VENV)/.deps-test
 	$(BIN)/pip-audit --strict --progress-spinner off --no-deps --disable-pip \
 		-r requirements-test.txt
 
-## bench: the rerunnable benchmark (wrk against gunicorn on loopback); BENCH_QUICK=1 for a smoke run
-bench: $(VENV)/.deps-run wrk
+## bench: the rerunnable benchmark (wrk against gunicorn and Varnish on loopback); BENCH_QUICK=1 for a smoke run
+bench: $(VENV)/.deps-run wrk varnish
 	$(PY) scripts/bench.py
 
 

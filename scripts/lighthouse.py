@@ -3,28 +3,32 @@
 and register pages, mobile profile, with the scores printed against issue 6's targets.
 
 Serves the production configuration with gunicorn on a loopback port, with the demo content in
-a throwaway SQLite database, exactly as `make bench` does. Lighthouse and Chromium stay offline:
-the site makes no third-party request, Chromium's background networking is switched off and
-Lighthouse's error reporting is off. Reports are kept in var/lighthouse/ (HTML and JSON).
+a throwaway SQLite database (var/lighthouse-site/), with `make bench`'s helpers. Lighthouse and
+Chromium stay offline: the site makes no third-party request, Chromium's background networking
+is switched off and Lighthouse's error reporting is off. Reports are kept in var/lighthouse/
+(HTML and JSON).
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (scripts/bench.py: the same server helpers)
 
 ROOT = bench.ROOT
+bench.WORK = ROOT / "var" / "lighthouse-site"  # its own folder: make bench may run meanwhile
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 PAGES = [
     ("home", "/"),
     ("focus group", "/focus-groups/stroke-thrombectomy/"),
-    ("register", bench.REGISTER_PATH),
+    ("register", bench.PAGES["register page"]),
 ]
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 TARGETS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 0.95, "seo": 1.0}
@@ -74,6 +78,14 @@ def shortfalls(report, category):
     return out
 
 
+def format_table(headers, rows):
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [headers, *rows]
+    )
+
+
 def main():
     if not LIGHTHOUSE.exists():
         print("Lighthouse is not installed: run `npm ci` (make lighthouse does).")
@@ -84,38 +96,40 @@ def main():
     outdir = ROOT / "var" / "lighthouse"
     outdir.mkdir(parents=True, exist_ok=True)
     rows, problems, failed = [], [], False
-    with tempfile.TemporaryDirectory(prefix="bcis-lighthouse-") as workdir:
-        env = bench.production_env(workdir)
-        print("Preparing: temporary SQLite database, demo content, collectstatic", flush=True)
-        bench.prepare_database(env)
-        bench.manage(env, "collectstatic", "--noinput", "-v0")
-        server = bench.Server("lighthouse", env, workdir).start()
-        try:
-            for name, path in PAGES:
-                url = server.base_url + path
-                status = bench.http_get(url).status_code
-                if status != 200:
-                    rows.append([name, "-", "-", "-", "-", f"skipped: {path} answered {status}"])
-                    continue
-                print(f"  lighthouse (mobile) {url}", flush=True)
-                slug = name.replace(" ", "-")
-                report = run_lighthouse(url, outdir / slug)
-                scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
-                misses = [c for c in CATEGORIES if (scores[c] or 0) < TARGETS[c]]
-                failed = failed or bool(misses)
-                rows.append(
-                    [name, *(f"{scores[c]:.2f}" for c in CATEGORIES)]
-                    + ["PASS" if not misses else "FAIL: " + ", ".join(misses)]
-                )
-                for category in CATEGORIES:
-                    for title, score in shortfalls(report, category):
-                        problems.append(f"{name} / {category}: {title} ({score:.2f})")
-        finally:
-            server.stop()
+    shutil.rmtree(bench.WORK, ignore_errors=True)
+    bench.WORK.mkdir(parents=True)
+    (bench.WORK / "bench_settings.py").write_text(bench.BENCH_SETTINGS)
+    print("Preparing: SQLite database, demo content, collectstatic", flush=True)
+    for args in (["migrate", "--noinput"], ["load_demo_content"], ["collectstatic", "--noinput"]):
+        bench.run(sys.executable, "manage.py", *args)
+    processes = []
+    site = bench.gunicorn("lighthouse", processes)
+    try:
+        for name, path in PAGES:
+            url = site + path
+            status = requests.get(url, timeout=30).status_code
+            if status != 200:
+                rows.append([name, "-", "-", "-", "-", f"skipped: {path} answered {status}"])
+                continue
+            print(f"  lighthouse (mobile) {url}", flush=True)
+            slug = name.replace(" ", "-")
+            report = run_lighthouse(url, outdir / slug)
+            scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
+            misses = [c for c in CATEGORIES if (scores[c] or 0) < TARGETS[c]]
+            failed = failed or bool(misses)
+            rows.append(
+                [name, *(f"{scores[c]:.2f}" for c in CATEGORIES)]
+                + ["PASS" if not misses else "FAIL: " + ", ".join(misses)]
+            )
+            for category in CATEGORIES:
+                for title, score in shortfalls(report, category):
+                    problems.append(f"{name} / {category}: {title} ({score:.2f})")
+    finally:
+        bench.stop(processes)
     print()
     target_row = ["target", *(f">= {TARGETS[c]:.2f}" for c in CATEGORIES), ""]
     headers = ["page", "performance", "accessibility", "best practices", "SEO", "verdict"]
-    print(bench.format_table(headers, [target_row, *rows]))
+    print(format_table(headers, [target_row, *rows]))
     if problems:
         print("\nAudits that cost points:")
         for line in problems:
