@@ -440,6 +440,43 @@ def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, register,
     assert not RegisterEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1234 567",
+        "123 4567",
+        " 1234567 ",
+        "1234\t567",
+        "\t1234567\t",
+        "12 34 56 7",
+        "1234\u00a0567",
+    ],
+)
+def test_a_gmc_number_typed_with_spaces_is_stored_as_its_seven_digits(client, register, typed):
+    assert post(client, register, gmc_number=typed).status_code == 302
+    assert RegisterEntry.objects.get().gmc_number == "1234567"
+
+
+@pytest.mark.parametrize("typed", ["1234 56", "1234 5678", "12a4 567", "1234-567", "G 1234567"])
+def test_a_gmc_number_with_spaces_is_still_refused_if_wrong_with_a_clear_message(
+    client, register, typed
+):
+    response = post(client, register, gmc_number=typed)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a href="#id_gmc_number">Enter your GMC number as 7 digits, like 1234567</a>' in html
+    assert not RegisterEntry.objects.exists()
+
+
+def test_the_update_link_accepts_a_gmc_number_with_spaces(client, register):
+    entry = make_entry(register)
+    data = register_post_data(gmc_number="7654 321")
+    del data["email"]
+    assert client.post(manage_path(register, entry), data).status_code == 200
+    entry.refresh_from_db()
+    assert entry.gmc_number == "7654321"
+
+
 def test_missing_csrf_token_is_refused_with_403(register):
     client = Client(enforce_csrf_checks=True)
     response = post(client, register)
@@ -618,6 +655,35 @@ def test_same_email_again_creates_nothing_reveals_nothing_and_emails_the_link(
     assert notice.to == ["alex.example@nhs.example"]
     assert "already on the register" in notice.body
     assert "/manage/" in notice.body
+
+
+REPEAT_SENTENCE = (
+    "If your email address was already on the register, nothing was added or changed: your "
+    "entry keeps the answers you gave before, and the email gives you a link to change them."
+)
+
+
+def visible_text(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_thank_you_page_tells_every_sender_what_happens_to_an_address_already_registered(
+    client, make_register, send_on_commit
+):
+    """New and repeated addresses see the same page, and it always says that an address
+    already on the register keeps its answers and gets a link, even under the register's own
+    thank-you wording, which never reads as if the answers were saved."""
+    register = make_register(thank_you_text="<p>Thank you for joining the register.</p>")
+    new, _ = send_on_commit(client, register)
+    new_page = client.get(new["Location"]).content.decode()
+    repeat, _ = send_on_commit(client, register, full_name="Someone Else")
+    repeat_page = client.get(repeat["Location"]).content.decode()
+    assert repeat["Location"] == new["Location"] and repeat_page == new_page
+    text = visible_text(new_page)
+    assert REPEAT_SENTENCE in text
+    assert "Thank you for joining the register." in text  # the register's own words stay
+    assert "Your answers have reached" not in text and "answers are saved" not in text
+    assert RegisterEntry.objects.get().full_name == "Alex Example"
 
 
 def test_at_most_three_already_registered_emails_go_to_one_address_an_hour(
