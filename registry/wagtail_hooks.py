@@ -22,6 +22,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -223,6 +224,22 @@ def describe_filters(querydict):
 
 
 class EntryInspectView(InspectView):
+    """One entry, its fields labelled as the registrant read them on the form (the register's
+    own wording included), the rest as sentences: "Full name", not "full name"."""
+
+    def get_field_label(self, field_name, field=None):
+        label = self.form_labels().get(field_name)
+        if label:
+            return label.removesuffix(" (optional)")
+        return capfirst(super().get_field_label(field_name, field))
+
+    def form_labels(self):
+        if not hasattr(self, "_form_labels"):
+            form = RegisterForm(page=self.instance.page)
+            self._form_labels = {name: str(field.label) for name, field in form.fields.items()}
+            self._form_labels.update(page="Register", role_other="Role (if other)")
+        return self._form_labels
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["extra_answers"] = self.instance.extra_answer_rows()

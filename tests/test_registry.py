@@ -1067,6 +1067,30 @@ def test_manager_sees_an_entry_with_its_extra_answers(manager, register):
     assert "old (question since removed)" in html and "kept" in html
 
 
+def test_inspect_view_labels_read_like_the_form(manager, tavi_register):
+    """Capitalised as on the form, with the register's own question wording, never Django's
+    lower-case field names."""
+    entry = make_entry(tavi_register, experience=TAVI_ANSWER)
+    html = client_for(manager).get(f"{ADMIN_INDEX}inspect/{entry.pk}/").content.decode()
+    labels = [" ".join(label.split()) for label in re.findall(r"<dt[^>]*>(.*?)</dt>", html, re.S)]
+    assert labels[:12] == [
+        "Register",
+        "Full name",
+        "Email address",
+        "GMC number",
+        "Current role",
+        "Role (if other)",
+        "Hospital or NHS trust",
+        "Region",
+        tavi_register.experience_label,
+        "More about your experience",
+        tavi_register.intention_label,
+        "Comments",
+    ]
+    assert "Agreed to the privacy notice at" in labels and "Last confirmed" in labels
+    assert all(label[0].isupper() for label in labels), labels
+
+
 def test_admin_escapes_what_registrants_typed(manager, register):
     entry = make_entry(register, full_name="<img src=x onerror=alert(1)>")
     client = client_for(manager)
