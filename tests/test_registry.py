@@ -1,10 +1,12 @@
 """The interest register: the form page, what happens on submit, the signed update link,
 abuse limits, the staff area, retention and the public picture."""
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -1112,7 +1114,7 @@ def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, r
     client = client_for(manager)
     response = client.get(ADMIN_INDEX + "?region=wales&export=csv")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     header, *data = rows
     assert "Full name" in header and "Stroke unit on site?" in header
     assert len(data) == 1
@@ -1127,19 +1129,106 @@ def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, r
     assert log.filters == "Region: Wales (region=wales)"
 
 
-def test_xlsx_export_neutralises_formulas(manager, register):
-    make_entry(register, 1, full_name="-2+3", hospital="=1+1", comments="@SUM(A1)")
-    response = client_for(manager).get(ADMIN_INDEX + "?export=xlsx")
+def xlsx_export(client, query=""):
+    response = client.get(ADMIN_INDEX + "?export=xlsx" + query)
     assert response.status_code == 200
-    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    sheet = workbook.active
+    return b"".join(response.streaming_content)
+
+
+def test_xlsx_export_keeps_formula_looking_values_as_text_without_an_apostrophe(manager, register):
+    make_entry(
+        register, 1, full_name="-2+3", hospital="=1+1", comments="@SUM(A1)", role_other="+44 20"
+    )
+    body = xlsx_export(client_for(manager))
+    sheet = load_workbook(io.BytesIO(body)).active
     header = [cell.value for cell in sheet[1]]
-    values = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
-    assert values["Full name"] == "'-2+3"
-    assert values["Hospital or trust"] == "'=1+1"
-    assert values["Comments"] == "'@SUM(A1)"
-    assert all(cell.data_type != "f" for cell in sheet[2])
+    cells = dict(zip(header, sheet[2], strict=True))
+    for heading, typed in [
+        ("Full name", "-2+3"),
+        ("Hospital or trust", "=1+1"),
+        ("Comments", "@SUM(A1)"),
+        ("Role (if other)", "+44 20"),
+    ]:
+        cell = cells[heading]
+        assert (cell.value, cell.data_type) == (typed, "s"), heading
+        assert cell.quotePrefix, heading  # stays text if someone edits it in Excel
+    assert not cells["Region"].quotePrefix
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "'=1+1" not in xml and "'-2+3" not in xml
     assert ExportLog.objects.get().export_format == "xlsx"
+
+
+def test_csv_export_keeps_a_leading_apostrophe_on_formula_looking_values(manager, register):
+    make_entry(register, 1, full_name="-2+3", hospital="=1+1", comments="\tx")
+    header, row = export_rows(client_for(manager), "?export=csv")
+    values = dict(zip(header, row, strict=True))
+    assert (values["Full name"], values["Hospital or trust"]) == ("'-2+3", "'=1+1")
+    assert values["Comments"] == "'\tx"
+
+
+ZOE = "Zoë Ó'Brien-Łukasz"
+
+
+def test_csv_export_is_utf8_with_a_byte_order_mark_so_excel_keeps_every_letter(manager, register):
+    make_entry(register, 1, full_name=ZOE, hospital="Ysbyty Gwynedd – Bangor")
+    response = client_for(manager).get(ADMIN_INDEX + "?export=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8) and not body.startswith(codecs.BOM_UTF8 * 2)
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header[0] == "Registered (UK time)"  # the mark is not part of the first heading
+    values = dict(zip(header, row, strict=True))
+    assert values["Full name"] == ZOE
+    assert values["Hospital or trust"] == "Ysbyty Gwynedd – Bangor"
+
+
+SUMMER = dt.datetime(2026, 7, 1, 11, 30, 45, 123456, tzinfo=dt.UTC)  # 12:30:45 in the UK
+WINTER = dt.datetime(2026, 1, 15, 9, 5, 7, 999999, tzinfo=dt.UTC)  # 09:05:07 in the UK
+
+
+def test_exports_give_times_in_uk_time_to_the_second_and_say_so_in_the_heading(manager, register):
+    make_entry(
+        register,
+        1,
+        created_at=SUMMER,
+        consent_privacy_at=WINTER,
+        consent_contact_at=None,
+        confirmed_at=SUMMER,
+    )
+    client = client_for(manager)
+    header, row = export_rows(client, "?export=csv")
+    values = dict(zip(header, row, strict=True))
+    assert values["Registered (UK time)"] == "2026-07-01 12:30:45"
+    assert values["Agreed to privacy notice (UK time)"] == "2026-01-15 09:05:07"
+    assert values["Last confirmed (UK time)"] == "2026-07-01 12:30:45"
+    assert values["Agreed to contact about training (UK time)"] == ""
+    assert "Registered" not in header and "Last confirmed" not in header
+
+    sheet = load_workbook(io.BytesIO(xlsx_export(client))).active
+    cells = dict(zip([cell.value for cell in sheet[1]], sheet[2], strict=True))
+    registered = cells["Registered (UK time)"]
+    assert registered.value == dt.datetime(2026, 7, 1, 12, 30, 45)
+    assert registered.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert cells["Agreed to privacy notice (UK time)"].value == dt.datetime(2026, 1, 15, 9, 5, 7)
+
+
+def test_xlsx_export_has_a_named_sheet_a_bold_heading_row_and_readable_columns(manager, register):
+    long_hospital = "The Royal Example and District Hospitals NHS Trust"
+    make_entry(register, 1, full_name=ZOE, hospital=long_hospital, comments="x" * 500)
+    workbook = load_workbook(io.BytesIO(xlsx_export(client_for(manager))))
+    assert workbook.sheetnames == ["Register entries"]
+    sheet = workbook["Register entries"]
+    assert sheet.freeze_panes == "A2"
+    headings = sheet[1]
+    assert all(cell.font.b for cell in headings)
+    assert not any(cell.font.b for cell in sheet[2])
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in headings}
+    assert widths["Hospital or trust"] >= len(long_hospital)
+    assert widths["Registered (UK time)"] >= len("Registered (UK time)")
+    assert widths["Comments"] == 60  # long answers wrap at a readable width
+    assert all(10 <= width <= 60 for width in widths.values()), widths
+    assert sheet["C2"].value == ZOE
 
 
 def test_neutralise_leaves_ordinary_values_alone():
@@ -1667,11 +1756,11 @@ def test_a_new_partner_is_recorded_in_the_consent_version(client, tavi_register,
 def export_rows(client, query):
     response = client.get(ADMIN_INDEX + query)
     assert response.status_code == 200
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 CORE_HEADINGS = [
-    "Registered",
+    "Registered (UK time)",
     "Register",
     "Full name",
     "Email",
@@ -1684,11 +1773,11 @@ CORE_HEADINGS = [
     "Experience details",
     "Training intention",
     "Comments",
-    "Agreed to privacy notice",
-    "Agreed to contact about training",
-    "Agreed to sharing with partner programme",
+    "Agreed to privacy notice (UK time)",
+    "Agreed to contact about training (UK time)",
+    "Agreed to sharing with partner programme (UK time)",
     "Consent wording version",
-    "Last confirmed",
+    "Last confirmed (UK time)",
 ]
 
 
@@ -1729,6 +1818,18 @@ def test_each_registers_export_holds_only_its_own_questions(manager, register, t
         "Stroke unit on site?",
         "Heart team meeting weekly?",
     }
+
+
+def test_each_registers_xlsx_export_holds_only_its_own_questions(manager, register, tavi_register):
+    make_entry(register, 1, extra_answers={"stroke_unit_on_site": "Yes"})
+    make_entry(tavi_register, 2, extra_answers={"heart_team_meeting_weekly": "No"})
+    client = client_for(manager)
+    for page, question in [
+        (register, "Stroke unit on site?"),
+        (tavi_register, "Heart team meeting weekly?"),
+    ]:
+        sheet = load_workbook(io.BytesIO(xlsx_export(client, f"&register={page.pk}"))).active
+        assert [cell.value for cell in sheet[1]][len(CORE_HEADINGS) :] == [question]
 
 
 def test_a_register_with_no_entries_yet_exports_its_own_question_columns(manager, tavi_register):
