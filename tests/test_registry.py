@@ -1391,22 +1391,67 @@ def test_picture_takes_one_query(register):
     assert len(queries) == 1
 
 
-def test_register_page_shows_the_picture_as_table_and_svg_without_personal_data(client, register):
+def picture_html(html):
+    return re.search(r'<section class="picture".*?</section>', html, re.S).group(0)
+
+
+def count_cell(html, label):
+    """The text a reader gets for one row of a picture table (the bar is hidden from them)."""
+    match = re.search(
+        rf'<th scope="row">{re.escape(label)}</th><td class="chart-table__value">'
+        r'<span class="chart-table__number">([^<]*)</span>(<svg[^>]*>.*?</svg>)?</td>',
+        html,
+        re.S,
+    )
+    return match and (match.group(1), match.group(2) or "")
+
+
+def test_register_page_shows_each_count_once_with_its_bar_and_no_personal_data(client, register):
     for i in range(6):
         make_entry(register, i, region="north_west", full_name=f"Secret Person {i}")
     make_entry(register, 6, region="wales", full_name="Lonely Welsh Person")
     html = client.get(register.url).content.decode()
     assert "Secret Person" not in html and "Lonely Welsh Person" not in html
-    assert "Registrations so far: <strong>7</strong>" in html
-    table = re.search(r'<table class="table">.*?Region.*?</table>', html, re.S).group(0)
-    assert re.search(r"North West</th><td class=\"table__number\">6</td>", table)
-    assert re.search(r"Wales</th><td class=\"table__number\">fewer than 5</td>", table)
-    svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group(0)
-    assert 'role="img"' in svg and "<title id=" in svg
-    assert svg.count("<rect") == 1  # only the exact count gets a bar
-    assert re.search(r'<rect class="chart__bar" x="0" y="\d+" width="280(\.0)?"', svg)
-    assert "fewer than 5" in svg
+    picture = picture_html(html)
+    assert "Registrations so far: <strong>7</strong>" in picture
+    shown, bar = count_cell(picture, "North West")
+    assert shown == "6"
+    assert 'aria-hidden="true"' in bar and re.search(r'<rect x="0" y="0" width="100(\.0)?"', bar)
+    assert count_cell(picture, "Wales") == ("fewer than 5", "")  # no bar for a hidden number
+    # Each number is said once: the chart is the table, not a second copy of it.
+    assert picture.count("<table") == 2 and picture.count("<svg") == 2
+    assert 'role="img"' not in picture and "<text" not in picture
+    assert picture.count(">6<") == 1
     assert "<script" not in html.split("<main", 1)[1]
+
+
+def test_when_every_count_is_under_five_one_sentence_says_so(client, register):
+    for i in range(3):
+        make_entry(register, i, region="wales")
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "Fewer than 5 people have registered so far, so to protect their privacy" in picture
+    assert "fewer than 5" not in picture and "<table" not in picture and "<svg" not in picture
+
+
+def test_every_count_under_five_with_a_larger_total_is_still_one_sentence(client, register):
+    regions = ["wales", "scotland", "london", "wales", "scotland", "london", "north_west"]
+    intentions = ["within_12_months", "later", "undecided"] * 3
+    for i, region in enumerate(regions):
+        make_entry(register, i, region=region, training_intention=intentions[i])
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "7 people have registered so far, with fewer than 5 in every region" in picture
+    assert picture.count("fewer than 5") == 1 and "<table" not in picture
+
+
+def test_a_breakdown_whose_counts_are_all_under_five_is_one_sentence(client, register):
+    for i in range(8):  # 2 in each of four regions, all within 12 months
+        make_entry(register, i, region=["wales", "london", "scotland", "north_west"][i % 4])
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "Registrations so far: <strong>8</strong>" in picture
+    assert "Each region has fewer than 5 registrations so far" in picture
+    assert picture.count("<table") == 1  # only the training intentions are listed
+    assert count_cell(picture, "Within the next 12 months")[0] == "8"
+    assert count_cell(picture, "Wales") is None
 
 
 def test_focus_group_page_shows_the_picture_of_its_registers(client, register):
@@ -1417,10 +1462,8 @@ def test_focus_group_page_shows_the_picture_of_its_registers(client, register):
         make_entry(register, i, region="scotland", training_intention="later")
     group_html = client.get(group.url).content.decode()
     assert "Who has registered so far" in group_html
-    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", group_html)
-    assert re.search(
-        r"Later than 12 months from now</th><td class=\"table__number\">5</td>", group_html
-    )
+    assert count_cell(group_html, "Scotland")[0] == "5"
+    assert count_cell(group_html, "Later than 12 months from now")[0] == "5"
 
 
 def test_register_can_hide_its_picture(client, make_register):
@@ -1482,11 +1525,11 @@ def test_cached_focus_group_page_shows_new_counts_at_once(client, register, sett
         make_entry(register, i, region="scotland")
     first = client.get(group.url)
     assert client.get(group.url)["X-Cache"] == "hit"
-    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", first.content.decode())
+    assert count_cell(first.content.decode(), "Scotland")[0] == "5"
     make_entry(register, 5, region="scotland")
     fresh = client.get(group.url)
     assert fresh["X-Cache"] != "hit"
-    assert re.search(r"Scotland</th><td class=\"table__number\">6</td>", fresh.content.decode())
+    assert count_cell(fresh.content.decode(), "Scotland")[0] == "6"
 
 
 def test_register_form_and_manage_pages_are_never_cached(client, register, settings):
