@@ -24,6 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -196,11 +200,6 @@ class EntryIndexView(IndexView):
         """One sheet named "Register entries": a bold, frozen heading row, columns wide
         enough to read, times as real dates, and every text value a text cell, so a value
         that looks like a formula is shown exactly as typed and never calculated."""
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
         headings = [self.get_heading(queryset, field) for field in self.list_export]
         rows = [
             [
@@ -214,11 +213,10 @@ class EntryIndexView(IndexView):
         for index, width in enumerate(column_widths(headings, rows), start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
-        bold = Font(bold=True)
         heading_cells = []
         for heading in headings:
             cell = WriteOnlyCell(sheet, heading)
-            cell.font = bold
+            cell.font = BOLD
             heading_cells.append(cell)
         sheet.append(heading_cells)
         for row in rows:
@@ -230,6 +228,8 @@ SHEET_TITLE = "Register entries"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MIN_WIDTH, MAX_WIDTH = 10, 60
+BOLD = Font(bold=True)
+WRAPPED = Alignment(wrap_text=True, vertical="top")
 
 
 def uk_time(value):
@@ -240,7 +240,6 @@ def uk_time(value):
 
 
 def xlsx_cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value)
     if isinstance(value, str):
@@ -250,6 +249,8 @@ def xlsx_cell(sheet, value):
         cell.data_type = "s"
         if neutralise(value) != value:
             cell.quotePrefix = True
+        if len(value) > MAX_WIDTH - 2 or "\n" in value:
+            cell.alignment = WRAPPED
     elif isinstance(value, dt.datetime):
         cell.number_format = XLSX_TIME_FORMAT
     return cell

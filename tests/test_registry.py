@@ -1227,6 +1227,8 @@ def test_xlsx_export_has_a_named_sheet_a_bold_heading_row_and_readable_columns(m
     assert widths["Hospital or trust"] >= len(long_hospital)
     assert widths["Registered (UK time)"] >= len("Registered (UK time)")
     assert widths["Comments"] == 60  # long answers wrap at a readable width
+    comments = sheet.cell(row=2, column=[c.value for c in headings].index("Comments") + 1)
+    assert comments.alignment.wrap_text
     assert all(10 <= width <= 60 for width in widths.values()), widths
     assert sheet["C2"].value == ZOE
 
