@@ -45,3 +45,10 @@ class SiteAxesHandler(AxesDatabaseHandler):
         ):
             return pair_limit
         return failures
+
+
+def address_is_locked_out(request):
+    """Whether the address alone has reached ACCOUNTS_ADDRESS_FAILURE_LIMIT (every username is
+    then refused from it), as opposed to only this username from this address."""
+    limit = getattr(settings, "ACCOUNTS_ADDRESS_FAILURE_LIMIT", 0)
+    return bool(limit) and SiteAxesHandler().address_failures(request) >= limit

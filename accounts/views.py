@@ -14,6 +14,7 @@ from django.urls import reverse_lazy
 from django.views.generic import TemplateView
 
 from accounts.forms import ChangePasswordForm, PasswordResetForm, SetNewPasswordForm, SignInForm
+from accounts.lockout import address_is_locked_out
 from ratelimit.addresses import client_address
 from ratelimit.limits import count_attempt, hashed
 
@@ -87,10 +88,17 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' lockout page: status 429, the same for the front end and the admin."""
     minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    # Two lockouts lead here: one username from one address (AXES_FAILURE_LIMIT), or the
+    # address itself, whatever the usernames (ACCOUNTS_ADDRESS_FAILURE_LIMIT). Say which.
+    whole_address = address_is_locked_out(request)
+    if whole_address:
+        limit = settings.ACCOUNTS_ADDRESS_FAILURE_LIMIT
+    else:
+        limit = settings.AXES_FAILURE_LIMIT
     response = render(
         request,
         "registration/locked_out.html",
-        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        {"minutes": minutes, "failure_limit": limit, "whole_address": whole_address},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))

@@ -109,6 +109,16 @@ GMC_VALIDATOR = RegexValidator(
 )
 
 
+class GMCNumberField(TidyCharField):
+    """A GMC number as people type it: spaces, tabs and other blank characters anywhere in
+    it ("1234 567", " 1234567 ") are dropped before it is checked, so it is stored as its 7
+    digits."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return "".join(value.split()) if isinstance(value, str) else value
+
+
 class RegisterForm(forms.Form):
     """The core questions every register asks, in the order they are shown."""
 
@@ -135,7 +145,7 @@ class RegisterForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-    gmc_number = TidyCharField(
+    gmc_number = GMCNumberField(
         label="GMC number",
         help_text="Your 7-digit General Medical Council reference number, like 1234567.",
         max_length=20,
@@ -294,9 +304,6 @@ class RegisterForm(forms.Form):
             share.help_text = consent_share_hint(page.partner_purpose)
         else:
             del self.fields["consent_share"]
-
-    def clean_gmc_number(self):
-        return re.sub(r"\s+", "", self.cleaned_data["gmc_number"])
 
     def clean(self):
         cleaned = super().clean()

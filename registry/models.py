@@ -96,8 +96,10 @@ class InterestRegisterPage(RoutablePageMixin, AbstractForm):
     thank_you_text = RichTextField(
         features=RICH_TEXT_FEATURES,
         help_text=(
-            "Shown after someone sends the form. Say what happens next, for example that a "
-            "confirmation email is on its way."
+            "Shown after someone sends the form, above two sentences the page always adds: "
+            "that an email is on its way, and that an address already on the register keeps "
+            "the answers it had and is emailed a link to change them. The same page is shown "
+            "to everyone, so do not say here that the answers were saved."
         ),
     )
     privacy_notice_text = RichTextField(

@@ -5,6 +5,8 @@ One aggregate query gives the count for every (region, intention) pair; everythi
 worked out from it in Python. Any count under SMALL_COUNT shows as "fewer than 5". When only
 one category in a breakdown is hidden that way, its exact number could be worked out from
 the total and the others, so the next smallest category is shown as "5 or more" as well.
+When every count is under SMALL_COUNT, the page says so in one sentence instead of listing
+"fewer than 5" again and again (registry/includes/picture.html).
 """
 
 from dataclasses import dataclass
@@ -17,13 +19,9 @@ SMALL_COUNT = 5
 FEWER_THAN = f"fewer than {SMALL_COUNT}"
 AT_LEAST = f"{SMALL_COUNT} or more"
 
-# Geometry of the server-drawn bar charts (SVG user units; the chart scales to its box).
-CHART_WIDTH = 400
-BAR_MAX = 280
-ROW_HEIGHT = 50
-LABEL_Y = 17
-BAR_Y = 25
-BAR_HEIGHT = 16
+# The bars are drawn in each table row, in an SVG of this width (user units; it scales to its
+# box), the largest exact count filling it.
+BAR_MAX = 100
 
 
 @dataclass
@@ -34,23 +32,6 @@ class Row:
     shown: str = ""
     exact: bool = True
     bar_width: float = 0
-    y: int = 0
-
-    @property
-    def label_y(self):
-        return self.y + LABEL_Y
-
-    @property
-    def bar_y(self):
-        return self.y + BAR_Y
-
-    @property
-    def value_x(self):
-        return round(self.bar_width + (8 if self.bar_width else 0), 1)
-
-    @property
-    def value_y(self):
-        return self.y + BAR_Y + BAR_HEIGHT - 3
 
 
 @dataclass
@@ -59,13 +40,14 @@ class Breakdown:
     title: str
     heading: str
     rows: list
+    # Said instead of the table when every count in it is under SMALL_COUNT.
+    all_small_text: str = ""
 
     @property
-    def chart_height(self):
-        return ROW_HEIGHT * len(self.rows) + 4
+    def all_small(self):
+        return all(row.count < SMALL_COUNT for row in self.rows)
 
-    chart_width = CHART_WIDTH
-    bar_height = BAR_HEIGHT
+    bar_max = BAR_MAX
 
 
 def show_total(total):
@@ -86,14 +68,13 @@ def protect(rows):
     return rows
 
 
-def breakdown(slug, title, heading, choices, counts):
+def breakdown(slug, title, heading, choices, counts, all_small_text=""):
     rows = protect([Row(key, label, counts.get(key, 0)) for key, label in choices])
     largest = max((row.count for row in rows if row.exact), default=0)
-    for index, row in enumerate(rows):
-        row.y = index * ROW_HEIGHT
+    for row in rows:
         if row.exact and largest:
             row.bar_width = round(BAR_MAX * row.count / largest, 1)
-    return Breakdown(slug, title, heading, rows)
+    return Breakdown(slug, title, heading, rows, all_small_text)
 
 
 def picture_for_entries(entries):
@@ -104,17 +85,31 @@ def picture_for_entries(entries):
         by_region[region] = by_region.get(region, 0) + n
         by_intention[intention] = by_intention.get(intention, 0) + n
         total += n
+    breakdowns = [
+        breakdown(
+            "region",
+            "Registrations by region",
+            "Region",
+            REGION_CHOICES,
+            by_region,
+            f"Each region has {FEWER_THAN} registrations so far, so the regions are not listed "
+            "yet.",
+        ),
+        breakdown(
+            "intention",
+            "Registrations by training intention",
+            "Intends to seek training",
+            INTENTION_CHOICES,
+            by_intention,
+            f"Each answer to the training question has {FEWER_THAN} registrations so far, so "
+            "the answers are not listed yet.",
+        ),
+    ]
     return {
         "total": total,
         "total_shown": show_total(total),
-        "breakdowns": [
-            breakdown("region", "Registrations by region", "Region", REGION_CHOICES, by_region),
-            breakdown(
-                "intention",
-                "Registrations by training intention",
-                "Intends to seek training",
-                INTENTION_CHOICES,
-                by_intention,
-            ),
-        ],
+        # Every count hidden: one sentence says so, instead of a list of "fewer than 5".
+        "all_small": all(b.all_small for b in breakdowns),
+        "total_small": total < SMALL_COUNT,
+        "breakdowns": breakdowns,
     }

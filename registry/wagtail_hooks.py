@@ -11,6 +11,7 @@ sees no register menu and gets 403 from its addresses.
 
 import datetime as dt
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.admin import SimpleListFilter
@@ -22,6 +23,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -101,8 +107,11 @@ class NotificationSettingsPermissionHelper(PermissionHelper):
         return user.has_perm(VIEW_ENTRIES)
 
 
+# Times are exported in UK time, to the second, and each heading says so.
+EXPORT_TIME_ZONE = ZoneInfo("Europe/London")
+UK_TIME = " (UK time)"
 CORE_EXPORT = [
-    ("created_at", "Registered"),
+    ("created_at", "Registered" + UK_TIME),
     ("page", "Register"),
     ("full_name", "Full name"),
     ("email", "Email"),
@@ -115,11 +124,11 @@ CORE_EXPORT = [
     ("experience_details", "Experience details"),
     ("get_training_intention_display", "Training intention"),
     ("comments", "Comments"),
-    ("consent_privacy_at", "Agreed to privacy notice"),
-    ("consent_contact_at", "Agreed to contact about training"),
-    ("consent_share_at", "Agreed to sharing with partner programme"),
+    ("consent_privacy_at", "Agreed to privacy notice" + UK_TIME),
+    ("consent_contact_at", "Agreed to contact about training" + UK_TIME),
+    ("consent_share_at", "Agreed to sharing with partner programme" + UK_TIME),
     ("consent_wording_version", "Consent wording version"),
-    ("confirmed_at", "Last confirmed"),
+    ("confirmed_at", "Last confirmed" + UK_TIME),
 ]
 EXTRA_PREFIX = "extra:"
 
@@ -168,8 +177,98 @@ class EntryIndexView(IndexView):
         return row
 
     def preprocess_field_value(self, field, value, export_format):
+        if isinstance(value, dt.datetime):
+            value = uk_time(value)
+            return value if export_format == self.FORMAT_XLSX else value.strftime(TIME_FORMAT)
         value = super().preprocess_field_value(field, value, export_format)
-        return neutralise(value)
+        # In a CSV a leading apostrophe is the only way to say "text"; an XLSX cell is
+        # typed as text instead (write_xlsx), so nothing is added to what people typed.
+        return neutralise(value) if export_format == self.FORMAT_CSV else value
+
+    def stream_csv(self, queryset):
+        """UTF-8 with a byte-order mark, without which Excel reads the file in the
+        computer's legacy code page and "Zoë Ó'Brien-Łukasz" comes out garbled."""
+        yield "\ufeff".encode()
+        yield from super().stream_csv(queryset)
+
+    def write_csv_response(self, queryset):
+        response = super().write_csv_response(queryset)
+        response["Content-Type"] = "text/csv; charset=utf-8"
+        return response
+
+    def write_xlsx(self, queryset, output):
+        """One sheet named "Register entries": a bold, frozen heading row, columns wide
+        enough to read, times as real dates, and every text value a text cell, so a value
+        that looks like a formula is shown exactly as typed and never calculated."""
+        headings = [self.get_heading(queryset, field) for field in self.list_export]
+        rows = [
+            [
+                self.preprocess_field_value(field, value, self.FORMAT_XLSX)
+                for field, value in self.to_row_dict(item).items()
+            ]
+            for item in queryset
+        ]
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=SHEET_TITLE)
+        for index, width in enumerate(column_widths(headings, rows), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        heading_cells = []
+        for heading in headings:
+            cell = WriteOnlyCell(sheet, heading)
+            cell.font = BOLD
+            heading_cells.append(cell)
+        sheet.append(heading_cells)
+        for row in rows:
+            sheet.append([xlsx_cell(sheet, value) for value in row])
+        workbook.save(output)
+
+
+SHEET_TITLE = "Register entries"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+MIN_WIDTH, MAX_WIDTH = 10, 60
+BOLD = Font(bold=True)
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+
+
+def uk_time(value):
+    """An aware datetime as the UK clock showed it, naive (as spreadsheets want), whole seconds."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value, EXPORT_TIME_ZONE).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def xlsx_cell(sheet, value):
+
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        # openpyxl takes a string starting with "=" for a formula; this one is text. The
+        # quote prefix keeps it text if someone edits the cell in Excel, with no apostrophe
+        # in the value.
+        cell.data_type = "s"
+        if neutralise(value) != value:
+            cell.quotePrefix = True
+        if len(value) > MAX_WIDTH - 2 or "\n" in value:
+            cell.alignment = WRAPPED
+    elif isinstance(value, dt.datetime):
+        cell.number_format = XLSX_TIME_FORMAT
+    return cell
+
+
+def column_widths(headings, rows):
+    """A width for each column: its longest line of text, within readable bounds."""
+    widths = []
+    for index, heading in enumerate(headings):
+        longest = len(heading)
+        for row in rows:
+            value = row[index]
+            if isinstance(value, dt.datetime):
+                longest = max(longest, len(XLSX_TIME_FORMAT))
+            elif value not in (None, ""):
+                longest = max(longest, *(len(line) for line in str(value).splitlines() or [""]))
+        widths.append(min(max(longest + 2, MIN_WIDTH), MAX_WIDTH))
+    return widths
 
 
 def export_questions(rows, register_id=None):
@@ -223,6 +322,22 @@ def describe_filters(querydict):
 
 
 class EntryInspectView(InspectView):
+    """One entry, its fields labelled as the registrant read them on the form (the register's
+    own wording included), the rest as sentences: "Full name", not "full name"."""
+
+    def get_field_label(self, field_name, field=None):
+        label = self.form_labels().get(field_name)
+        if label:
+            return label.removesuffix(" (optional)")
+        return capfirst(super().get_field_label(field_name, field))
+
+    def form_labels(self):
+        if not hasattr(self, "_form_labels"):
+            form = RegisterForm(page=self.instance.page)
+            self._form_labels = {name: str(field.label) for name, field in form.fields.items()}
+            self._form_labels.update(page="Register", role_other="Role (if other)")
+        return self._form_labels
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["extra_answers"] = self.instance.extra_answer_rows()

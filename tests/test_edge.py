@@ -405,6 +405,25 @@ def test_fifty_failures_from_one_address_lock_it_out_for_every_username(client, 
         assert sign_in(client, "hrout", PASSWORD, remote=address).status_code == 302
 
 
+def test_the_lockout_page_names_the_lockout_that_happened(client, member, settings):
+    """The pair's page speaks of this username and 5 attempts; the address's of every
+    username and its own limit (here 8, so that the test stays short), never '5'."""
+    settings.ACCOUNTS_ADDRESS_FAILURE_LIMIT = 8
+    for _ in range(4):
+        sign_in(client, "hrout", "wrong", remote="203.0.113.5")
+    pair = sign_in(client, "hrout", "wrong", remote="203.0.113.5").content.decode()
+    assert "with this username from your connection is paused for 15 minutes" in pair
+    assert "after 5 failed attempts" in pair and "every username" not in pair
+
+    for n in range(7):  # two guesses each for four usernames: no pair reaches five
+        sign_in(client, f"user{n // 2}", "guess", remote="198.51.100.9")
+    whole = sign_in(client, "user9", "guess", remote="198.51.100.9")
+    assert whole.status_code == 429
+    html = whole.content.decode()
+    assert "for every username, after 8 failed attempts from it" in html
+    assert "5 failed attempts" not in html and "with this username" not in html
+
+
 def test_the_pair_lockout_still_comes_after_five(client, member):
     for _ in range(4):
         assert sign_in(client, "hrout", "wrong", remote="203.0.113.5").status_code == 200

@@ -1,10 +1,12 @@
 """The interest register: the form page, what happens on submit, the signed update link,
 abuse limits, the staff area, retention and the public picture."""
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -440,6 +442,43 @@ def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, register,
     assert not RegisterEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1234 567",
+        "123 4567",
+        " 1234567 ",
+        "1234\t567",
+        "\t1234567\t",
+        "12 34 56 7",
+        "1234\u00a0567",
+    ],
+)
+def test_a_gmc_number_typed_with_spaces_is_stored_as_its_seven_digits(client, register, typed):
+    assert post(client, register, gmc_number=typed).status_code == 302
+    assert RegisterEntry.objects.get().gmc_number == "1234567"
+
+
+@pytest.mark.parametrize("typed", ["1234 56", "1234 5678", "12a4 567", "1234-567", "G 1234567"])
+def test_a_gmc_number_with_spaces_is_still_refused_if_wrong_with_a_clear_message(
+    client, register, typed
+):
+    response = post(client, register, gmc_number=typed)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a href="#id_gmc_number">Enter your GMC number as 7 digits, like 1234567</a>' in html
+    assert not RegisterEntry.objects.exists()
+
+
+def test_the_update_link_accepts_a_gmc_number_with_spaces(client, register):
+    entry = make_entry(register)
+    data = register_post_data(gmc_number="7654 321")
+    del data["email"]
+    assert client.post(manage_path(register, entry), data).status_code == 200
+    entry.refresh_from_db()
+    assert entry.gmc_number == "7654321"
+
+
 def test_missing_csrf_token_is_refused_with_403(register):
     client = Client(enforce_csrf_checks=True)
     response = post(client, register)
@@ -618,6 +657,35 @@ def test_same_email_again_creates_nothing_reveals_nothing_and_emails_the_link(
     assert notice.to == ["alex.example@nhs.example"]
     assert "already on the register" in notice.body
     assert "/manage/" in notice.body
+
+
+REPEAT_SENTENCE = (
+    "If your email address was already on the register, nothing was added or changed: your "
+    "entry keeps the answers you gave before, and the email gives you a link to change them."
+)
+
+
+def visible_text(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_thank_you_page_tells_every_sender_what_happens_to_an_address_already_registered(
+    client, make_register, send_on_commit
+):
+    """New and repeated addresses see the same page, and it always says that an address
+    already on the register keeps its answers and gets a link, even under the register's own
+    thank-you wording, which never reads as if the answers were saved."""
+    register = make_register(thank_you_text="<p>Thank you for joining the register.</p>")
+    new, _ = send_on_commit(client, register)
+    new_page = client.get(new["Location"]).content.decode()
+    repeat, _ = send_on_commit(client, register, full_name="Someone Else")
+    repeat_page = client.get(repeat["Location"]).content.decode()
+    assert repeat["Location"] == new["Location"] and repeat_page == new_page
+    text = visible_text(new_page)
+    assert REPEAT_SENTENCE in text
+    assert "Thank you for joining the register." in text  # the register's own words stay
+    assert "Your answers have reached" not in text and "answers are saved" not in text
+    assert RegisterEntry.objects.get().full_name == "Alex Example"
 
 
 def test_at_most_three_already_registered_emails_go_to_one_address_an_hour(
@@ -1001,6 +1069,30 @@ def test_manager_sees_an_entry_with_its_extra_answers(manager, register):
     assert "old (question since removed)" in html and "kept" in html
 
 
+def test_inspect_view_labels_read_like_the_form(manager, tavi_register):
+    """Capitalised as on the form, with the register's own question wording, never Django's
+    lower-case field names."""
+    entry = make_entry(tavi_register, experience=TAVI_ANSWER)
+    html = client_for(manager).get(f"{ADMIN_INDEX}inspect/{entry.pk}/").content.decode()
+    labels = [" ".join(label.split()) for label in re.findall(r"<dt[^>]*>(.*?)</dt>", html, re.S)]
+    assert labels[:12] == [
+        "Register",
+        "Full name",
+        "Email address",
+        "GMC number",
+        "Current role",
+        "Role (if other)",
+        "Hospital or NHS trust",
+        "Region",
+        tavi_register.experience_label,
+        "More about your experience",
+        tavi_register.intention_label,
+        "Comments",
+    ]
+    assert "Agreed to the privacy notice at" in labels and "Last confirmed" in labels
+    assert all(label[0].isupper() for label in labels), labels
+
+
 def test_admin_escapes_what_registrants_typed(manager, register):
     entry = make_entry(register, full_name="<img src=x onerror=alert(1)>")
     client = client_for(manager)
@@ -1022,7 +1114,7 @@ def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, r
     client = client_for(manager)
     response = client.get(ADMIN_INDEX + "?region=wales&export=csv")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     header, *data = rows
     assert "Full name" in header and "Stroke unit on site?" in header
     assert len(data) == 1
@@ -1037,19 +1129,108 @@ def test_csv_export_holds_the_filtered_list_neutralised_and_is_logged(manager, r
     assert log.filters == "Region: Wales (region=wales)"
 
 
-def test_xlsx_export_neutralises_formulas(manager, register):
-    make_entry(register, 1, full_name="-2+3", hospital="=1+1", comments="@SUM(A1)")
-    response = client_for(manager).get(ADMIN_INDEX + "?export=xlsx")
+def xlsx_export(client, query=""):
+    response = client.get(ADMIN_INDEX + "?export=xlsx" + query)
     assert response.status_code == 200
-    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    sheet = workbook.active
+    return b"".join(response.streaming_content)
+
+
+def test_xlsx_export_keeps_formula_looking_values_as_text_without_an_apostrophe(manager, register):
+    make_entry(
+        register, 1, full_name="-2+3", hospital="=1+1", comments="@SUM(A1)", role_other="+44 20"
+    )
+    body = xlsx_export(client_for(manager))
+    sheet = load_workbook(io.BytesIO(body)).active
     header = [cell.value for cell in sheet[1]]
-    values = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
-    assert values["Full name"] == "'-2+3"
-    assert values["Hospital or trust"] == "'=1+1"
-    assert values["Comments"] == "'@SUM(A1)"
-    assert all(cell.data_type != "f" for cell in sheet[2])
+    cells = dict(zip(header, sheet[2], strict=True))
+    for heading, typed in [
+        ("Full name", "-2+3"),
+        ("Hospital or trust", "=1+1"),
+        ("Comments", "@SUM(A1)"),
+        ("Role (if other)", "+44 20"),
+    ]:
+        cell = cells[heading]
+        assert (cell.value, cell.data_type) == (typed, "s"), heading
+        assert cell.quotePrefix, heading  # stays text if someone edits it in Excel
+    assert not cells["Region"].quotePrefix
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "'=1+1" not in xml and "'-2+3" not in xml
     assert ExportLog.objects.get().export_format == "xlsx"
+
+
+def test_csv_export_keeps_a_leading_apostrophe_on_formula_looking_values(manager, register):
+    make_entry(register, 1, full_name="-2+3", hospital="=1+1", comments="\tx")
+    header, row = export_rows(client_for(manager), "?export=csv")
+    values = dict(zip(header, row, strict=True))
+    assert (values["Full name"], values["Hospital or trust"]) == ("'-2+3", "'=1+1")
+    assert values["Comments"] == "'\tx"
+
+
+ZOE = "Zoë Ó'Brien-Łukasz"
+
+
+def test_csv_export_is_utf8_with_a_byte_order_mark_so_excel_keeps_every_letter(manager, register):
+    make_entry(register, 1, full_name=ZOE, hospital="Ysbyty Gwynedd – Bangor")
+    response = client_for(manager).get(ADMIN_INDEX + "?export=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8) and not body.startswith(codecs.BOM_UTF8 * 2)
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header[0] == "Registered (UK time)"  # the mark is not part of the first heading
+    values = dict(zip(header, row, strict=True))
+    assert values["Full name"] == ZOE
+    assert values["Hospital or trust"] == "Ysbyty Gwynedd – Bangor"
+
+
+SUMMER = dt.datetime(2026, 7, 1, 11, 30, 45, 123456, tzinfo=dt.UTC)  # 12:30:45 in the UK
+WINTER = dt.datetime(2026, 1, 15, 9, 5, 7, 999999, tzinfo=dt.UTC)  # 09:05:07 in the UK
+
+
+def test_exports_give_times_in_uk_time_to_the_second_and_say_so_in_the_heading(manager, register):
+    make_entry(
+        register,
+        1,
+        created_at=SUMMER,
+        consent_privacy_at=WINTER,
+        consent_contact_at=None,
+        confirmed_at=SUMMER,
+    )
+    client = client_for(manager)
+    header, row = export_rows(client, "?export=csv")
+    values = dict(zip(header, row, strict=True))
+    assert values["Registered (UK time)"] == "2026-07-01 12:30:45"
+    assert values["Agreed to privacy notice (UK time)"] == "2026-01-15 09:05:07"
+    assert values["Last confirmed (UK time)"] == "2026-07-01 12:30:45"
+    assert values["Agreed to contact about training (UK time)"] == ""
+    assert "Registered" not in header and "Last confirmed" not in header
+
+    sheet = load_workbook(io.BytesIO(xlsx_export(client))).active
+    cells = dict(zip([cell.value for cell in sheet[1]], sheet[2], strict=True))
+    registered = cells["Registered (UK time)"]
+    assert registered.value == dt.datetime(2026, 7, 1, 12, 30, 45)
+    assert registered.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert cells["Agreed to privacy notice (UK time)"].value == dt.datetime(2026, 1, 15, 9, 5, 7)
+
+
+def test_xlsx_export_has_a_named_sheet_a_bold_heading_row_and_readable_columns(manager, register):
+    long_hospital = "The Royal Example and District Hospitals NHS Trust"
+    make_entry(register, 1, full_name=ZOE, hospital=long_hospital, comments="x" * 500)
+    workbook = load_workbook(io.BytesIO(xlsx_export(client_for(manager))))
+    assert workbook.sheetnames == ["Register entries"]
+    sheet = workbook["Register entries"]
+    assert sheet.freeze_panes == "A2"
+    headings = sheet[1]
+    assert all(cell.font.b for cell in headings)
+    assert not any(cell.font.b for cell in sheet[2])
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in headings}
+    assert widths["Hospital or trust"] >= len(long_hospital)
+    assert widths["Registered (UK time)"] >= len("Registered (UK time)")
+    assert widths["Comments"] == 60  # long answers wrap at a readable width
+    comments = sheet.cell(row=2, column=[c.value for c in headings].index("Comments") + 1)
+    assert comments.alignment.wrap_text
+    assert all(10 <= width <= 60 for width in widths.values()), widths
+    assert sheet["C2"].value == ZOE
 
 
 def test_neutralise_leaves_ordinary_values_alone():
@@ -1212,22 +1393,67 @@ def test_picture_takes_one_query(register):
     assert len(queries) == 1
 
 
-def test_register_page_shows_the_picture_as_table_and_svg_without_personal_data(client, register):
+def picture_html(html):
+    return re.search(r'<section class="picture".*?</section>', html, re.S).group(0)
+
+
+def count_cell(html, label):
+    """The text a reader gets for one row of a picture table (the bar is hidden from them)."""
+    match = re.search(
+        rf'<th scope="row">{re.escape(label)}</th><td class="chart-table__value">'
+        r'<span class="chart-table__number">([^<]*)</span>(<svg[^>]*>.*?</svg>)?</td>',
+        html,
+        re.S,
+    )
+    return match and (match.group(1), match.group(2) or "")
+
+
+def test_register_page_shows_each_count_once_with_its_bar_and_no_personal_data(client, register):
     for i in range(6):
         make_entry(register, i, region="north_west", full_name=f"Secret Person {i}")
     make_entry(register, 6, region="wales", full_name="Lonely Welsh Person")
     html = client.get(register.url).content.decode()
     assert "Secret Person" not in html and "Lonely Welsh Person" not in html
-    assert "Registrations so far: <strong>7</strong>" in html
-    table = re.search(r'<table class="table">.*?Region.*?</table>', html, re.S).group(0)
-    assert re.search(r"North West</th><td class=\"table__number\">6</td>", table)
-    assert re.search(r"Wales</th><td class=\"table__number\">fewer than 5</td>", table)
-    svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group(0)
-    assert 'role="img"' in svg and "<title id=" in svg
-    assert svg.count("<rect") == 1  # only the exact count gets a bar
-    assert re.search(r'<rect class="chart__bar" x="0" y="\d+" width="280(\.0)?"', svg)
-    assert "fewer than 5" in svg
+    picture = picture_html(html)
+    assert "Registrations so far: <strong>7</strong>" in picture
+    shown, bar = count_cell(picture, "North West")
+    assert shown == "6"
+    assert 'aria-hidden="true"' in bar and re.search(r'<rect x="0" y="0" width="100(\.0)?"', bar)
+    assert count_cell(picture, "Wales") == ("fewer than 5", "")  # no bar for a hidden number
+    # Each number is said once: the chart is the table, not a second copy of it.
+    assert picture.count("<table") == 2 and picture.count("<svg") == 2
+    assert 'role="img"' not in picture and "<text" not in picture
+    assert picture.count(">6<") == 1
     assert "<script" not in html.split("<main", 1)[1]
+
+
+def test_when_every_count_is_under_five_one_sentence_says_so(client, register):
+    for i in range(3):
+        make_entry(register, i, region="wales")
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "Fewer than 5 people have registered so far, so to protect their privacy" in picture
+    assert "fewer than 5" not in picture and "<table" not in picture and "<svg" not in picture
+
+
+def test_every_count_under_five_with_a_larger_total_is_still_one_sentence(client, register):
+    regions = ["wales", "scotland", "london", "wales", "scotland", "london", "north_west"]
+    intentions = ["within_12_months", "later", "undecided"] * 3
+    for i, region in enumerate(regions):
+        make_entry(register, i, region=region, training_intention=intentions[i])
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "7 people have registered so far, with fewer than 5 in every region" in picture
+    assert picture.count("fewer than 5") == 1 and "<table" not in picture
+
+
+def test_a_breakdown_whose_counts_are_all_under_five_is_one_sentence(client, register):
+    for i in range(8):  # 2 in each of four regions, all within 12 months
+        make_entry(register, i, region=["wales", "london", "scotland", "north_west"][i % 4])
+    picture = picture_html(client.get(register.url).content.decode())
+    assert "Registrations so far: <strong>8</strong>" in picture
+    assert "Each region has fewer than 5 registrations so far" in picture
+    assert picture.count("<table") == 1  # only the training intentions are listed
+    assert count_cell(picture, "Within the next 12 months")[0] == "8"
+    assert count_cell(picture, "Wales") is None
 
 
 def test_focus_group_page_shows_the_picture_of_its_registers(client, register):
@@ -1238,10 +1464,8 @@ def test_focus_group_page_shows_the_picture_of_its_registers(client, register):
         make_entry(register, i, region="scotland", training_intention="later")
     group_html = client.get(group.url).content.decode()
     assert "Who has registered so far" in group_html
-    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", group_html)
-    assert re.search(
-        r"Later than 12 months from now</th><td class=\"table__number\">5</td>", group_html
-    )
+    assert count_cell(group_html, "Scotland")[0] == "5"
+    assert count_cell(group_html, "Later than 12 months from now")[0] == "5"
 
 
 def test_register_can_hide_its_picture(client, make_register):
@@ -1303,11 +1527,11 @@ def test_cached_focus_group_page_shows_new_counts_at_once(client, register, sett
         make_entry(register, i, region="scotland")
     first = client.get(group.url)
     assert client.get(group.url)["X-Cache"] == "hit"
-    assert re.search(r"Scotland</th><td class=\"table__number\">5</td>", first.content.decode())
+    assert count_cell(first.content.decode(), "Scotland")[0] == "5"
     make_entry(register, 5, region="scotland")
     fresh = client.get(group.url)
     assert fresh["X-Cache"] != "hit"
-    assert re.search(r"Scotland</th><td class=\"table__number\">6</td>", fresh.content.decode())
+    assert count_cell(fresh.content.decode(), "Scotland")[0] == "6"
 
 
 def test_register_form_and_manage_pages_are_never_cached(client, register, settings):
@@ -1577,11 +1801,11 @@ def test_a_new_partner_is_recorded_in_the_consent_version(client, tavi_register,
 def export_rows(client, query):
     response = client.get(ADMIN_INDEX + query)
     assert response.status_code == 200
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 CORE_HEADINGS = [
-    "Registered",
+    "Registered (UK time)",
     "Register",
     "Full name",
     "Email",
@@ -1594,11 +1818,11 @@ CORE_HEADINGS = [
     "Experience details",
     "Training intention",
     "Comments",
-    "Agreed to privacy notice",
-    "Agreed to contact about training",
-    "Agreed to sharing with partner programme",
+    "Agreed to privacy notice (UK time)",
+    "Agreed to contact about training (UK time)",
+    "Agreed to sharing with partner programme (UK time)",
     "Consent wording version",
-    "Last confirmed",
+    "Last confirmed (UK time)",
 ]
 
 
@@ -1639,6 +1863,18 @@ def test_each_registers_export_holds_only_its_own_questions(manager, register, t
         "Stroke unit on site?",
         "Heart team meeting weekly?",
     }
+
+
+def test_each_registers_xlsx_export_holds_only_its_own_questions(manager, register, tavi_register):
+    make_entry(register, 1, extra_answers={"stroke_unit_on_site": "Yes"})
+    make_entry(tavi_register, 2, extra_answers={"heart_team_meeting_weekly": "No"})
+    client = client_for(manager)
+    for page, question in [
+        (register, "Stroke unit on site?"),
+        (tavi_register, "Heart team meeting weekly?"),
+    ]:
+        sheet = load_workbook(io.BytesIO(xlsx_export(client, f"&register={page.pk}"))).active
+        assert [cell.value for cell in sheet[1]][len(CORE_HEADINGS) :] == [question]
 
 
 def test_a_register_with_no_entries_yet_exports_its_own_question_columns(manager, tavi_register):

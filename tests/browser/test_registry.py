@@ -106,6 +106,52 @@ def test_errors_are_listed_at_the_top_and_what_was_typed_is_kept(demo_site, brow
     assert not RegisterEntry.objects.exists()
 
 
+# Each link of the error summary, with the field it leads to, from the top of the form down.
+SUMMARY_LINKS = [
+    ("Enter your GMC number as 7 digits, like 1234567", "id_gmc_number"),
+    ("Select your current role", "id_role_0"),
+    ("Select your region", "id_region"),
+    ("Select your experience relevant to thrombectomy", "id_experience_0"),
+    ("Agree to the privacy notice to join the register", "id_consent_privacy"),
+]
+
+
+def inside_the_viewport(page, locator):
+    box = locator.bounding_box()
+    height = page.evaluate("window.innerHeight")
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_on_a_phone_an_error_summary_link_shows_the_questions_label_hint_and_error(
+    demo_site, browser_page
+):
+    """At 375 px, following each link of the summary brings the question's label (or legend),
+    hint and error message into view together, with the cursor in the field."""
+    page = browser_page
+    page.set_viewport_size(MOBILE)
+    page.goto(REGISTER_URL)
+    page.get_by_label("Full name", exact=True).fill("Kept Name")
+    page.get_by_label("GMC number").fill("12345")
+    page.get_by_role("button", name="Join the register").click()
+    summary = page.get_by_role("alert")
+    for message, field_id in SUMMARY_LINKS:
+        page.evaluate("window.scrollTo(0, 0)")
+        summary.get_by_role("link", name=message).click()
+        field = page.locator(f"#{field_id}")
+        expect(field).to_be_focused()
+        question = field.locator("xpath=ancestor::div[contains(@class, 'form-group')][1]")
+        parts = {
+            "label": question.locator("label.label, legend, .choice label").first,
+            "hint": question.locator(".hint"),
+            "error": question.locator(".error-message"),
+            "field": field,
+        }
+        for name, part in parts.items():
+            assert inside_the_viewport(page, part), f"{message}: the {name} is out of view"
+    expect(page).to_have_url(re.compile(r"#id_consent_privacy$"))
+    assert page.console_errors == []
+
+
 def open_form(page):
     page.goto(REGISTER_URL)
 
@@ -156,9 +202,26 @@ def open_focus_group_with_picture(page):
     add_entries(2, region="london", email="b@example.org", training_intention="later")
     page.goto("/focus-groups/stroke-thrombectomy/")
     expect(page.get_by_role("heading", name="Who has registered so far")).to_be_visible()
-    expect(
-        page.get_by_role("img", name=re.compile("Bar chart of registrations by region"))
-    ).to_be_visible()
+    table = page.get_by_role("table", name="Registrations by region")
+    expect(table.get_by_role("row", name="Wales 6")).to_be_visible()
+    expect(table.locator("svg rect")).to_have_count(1)
+
+
+def open_register_with_small_counts(page):
+    """Every count under 5: one sentence, no table."""
+    add_entries(3, region="wales")
+    page.goto(REGISTER_URL)
+    expect(page.get_by_text("Fewer than 5 people have registered so far")).to_be_visible()
+    expect(page.get_by_role("table")).to_have_count(0)
+
+
+def open_focus_group_with_one_breakdown_small(page):
+    """Regions all under 5 (one sentence), training intentions listed with their bars."""
+    for n, region in enumerate(["wales", "london", "scotland"]):
+        add_entries(2, region=region, email=f"{n}@example.org")
+    page.goto("/focus-groups/stroke-thrombectomy/")
+    expect(page.get_by_text("Each region has fewer than 5 registrations so far")).to_be_visible()
+    expect(page.get_by_role("table", name="Registrations by training intention")).to_be_visible()
 
 
 PAGES = {
@@ -170,6 +233,8 @@ PAGES = {
     "withdrawn": open_withdrawn,
     "bad link": open_bad_link,
     "focus group with picture": open_focus_group_with_picture,
+    "register with every count under 5": open_register_with_small_counts,
+    "focus group with one breakdown under 5": open_focus_group_with_one_breakdown_small,
 }
 
 
