@@ -7,20 +7,16 @@ The servers and the job share the test's database and one cache folder, as `make
 """
 
 import datetime as dt
-import os
 import socket
 import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from django.utils import timezone
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.processes import ROOT, environment
 
 # Real commits, so the servers see the test's pages; serialized_rollback restores the rows
 # migrations made (the root page, groups) for the tests after these.
@@ -31,28 +27,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def environment(settings_module, cache_dir, static_root):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(db["NAME"])
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings_module,
-        CACHE_DIR=str(cache_dir),
-        STATIC_ROOT=str(static_root),
-        SECRET_KEY=uuid.uuid4().hex * 2,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
-        PAGE_CACHE="on",
-    )
-    return env
 
 
 def wait_until_up(url, server):
