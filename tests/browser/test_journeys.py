@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
+from home.placeholder_pdf import make_placeholder_pdf
 from tests.browser.conftest import DESKTOP
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -127,3 +128,79 @@ def test_editor_adds_an_opportunity_previews_it_publishes_and_a_visitor_sees_it(
         item.get_by_role("link", name=re.compile("Add to calendar")).click()
     with open(download_info.value.path(), encoding="utf-8") as ics:
         assert "Preview Fellowship" in ics.read()
+
+
+# 2. Upload a paper from the page editor: private while a draft, public once published ----------
+
+SECRET_WORD = "Quillborough"  # in the PDF's text only, so only a search of its text finds it
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    """The full-page cache for anonymous visitors, as in production (tests run without it)."""
+    settings.PAGE_CACHE_ENABLED = True
+
+
+def test_a_paper_uploaded_from_the_editor_stays_private_until_its_page_is_published(
+    editor, browser_page, visitor, run_worker, page_cache_on, tmp_path
+):
+    from wagtail.documents import get_document_model
+    from wagtail.models import Collection
+
+    pdf = tmp_path / "embargoed-draft.pdf"
+    pdf.write_bytes(make_placeholder_pdf(["Embargoed draft"], [f"{SECRET_WORD} findings."]))
+
+    page = browser_page
+    sign_in_to_the_admin(page)
+    edit(page, "stroke-thrombectomy")
+    page.get_by_role("tab", name="Papers").click()
+    page.get_by_role("button", name="Add paper").last.click()
+    papers = page.get_by_role("tabpanel", name="Papers")
+    papers.get_by_label("Title").last.fill("Embargoed draft paper")
+    papers.get_by_label("Version label").last.fill("Draft for Council")
+    papers.get_by_role("button", name="Choose a document").last.click()
+
+    chooser = page.get_by_role("dialog")
+    chooser.get_by_role("tab", name="Upload").click()
+    upload = chooser.get_by_role("tabpanel", name="Upload")
+    upload.get_by_label("Title").fill("Embargoed draft")
+    upload.get_by_label("File").set_input_files(pdf)
+    # The dialog says where the file goes and who can see it.
+    held = Collection.objects.get(name="Unpublished uploads")
+    expect(upload.get_by_label("Collection")).to_have_value(str(held.pk))
+    expect(upload.get_by_text(re.compile("nobody outside the admin can download"))).to_be_visible()
+    upload.get_by_role("button", name="Upload").click()
+    expect(chooser).to_be_hidden()
+    expect(papers.get_by_text("Embargoed draft").last).to_be_visible()
+    save_draft(page)
+
+    document = get_document_model().objects.get(title="Embargoed draft")
+    assert document.collection.name == "Unpublished uploads"
+    run_worker()  # the worker reads the file's text a moment after the upload
+
+    # An anonymous visitor, even one who has the file's address, gets nothing.
+    anonymous = visitor()
+    assert anonymous.goto(document.url).status == 404
+    search_url = f"/search/?query={SECRET_WORD}"
+    for _ in range(2):  # the second answer comes from the page cache
+        answer = anonymous.goto(search_url)
+    assert answer.headers.get("x-cache") == "hit"
+    expect(anonymous.get_by_text("Embargoed draft")).to_have_count(0)
+    anonymous.goto(GROUP_URL)
+    expect(anonymous.get_by_text("Embargoed draft paper")).to_have_count(0)
+
+    # Publishing the page makes the paper downloadable at once, and findable.
+    edit(page, "stroke-thrombectomy")
+    publish(page)
+
+    anonymous.goto(GROUP_URL)
+    paper = anonymous.locator(".paper").filter(has_text="Embargoed draft paper")
+    with anonymous.expect_download() as download_info:
+        paper.get_by_role("link", name=re.compile("Download")).click()
+    download = download_info.value
+    assert download.suggested_filename == "embargoed-draft.pdf"
+    with open(download.path(), "rb") as downloaded:
+        assert downloaded.read() == pdf.read_bytes()
+    answer = anonymous.goto(search_url)
+    assert answer.headers.get("x-cache") != "hit"
+    expect(anonymous.get_by_role("link", name=re.compile("Embargoed draft"))).to_be_visible()
