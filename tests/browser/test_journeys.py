@@ -3,15 +3,21 @@ site: each one signs in to /admin/, edits in Wagtail's own editor, previews or s
 and then looks at the site as an anonymous visitor in a fresh browser context (no cookies, no
 session, nothing shared with the editor's browser)."""
 
+import datetime as dt
 import re
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from home.placeholder_pdf import make_placeholder_pdf
-from tests.browser.conftest import DESKTOP
+from registry.choices import CONSENT_PRIVACY_LABEL
+from tests.browser.conftest import DESKTOP, MOBILE
+from tests.support.processes import ROOT, environment
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -67,15 +73,31 @@ def edit(page, slug):
     expect(page.get_by_role("button", name="Save draft")).to_be_visible()
 
 
+def let_autosave_finish(page):
+    """Wagtail saves the editor's changes in the background half a second after each one; a
+    save still on its way when the editor submits arrives after it, and the editor is then
+    told of "a new version in another window". Wait for it, as a person would see it done."""
+    indicator = page.locator("#w-autosave-indicator")
+    if indicator.count():
+        page.wait_for_timeout(1_000)
+        expect(indicator).not_to_have_attribute(
+            "data-w-autosave-state-value", "saving", timeout=SLOW
+        )
+
+
 def publish(page):
+    let_autosave_finish(page)
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("button", name="Publish", exact=True).click()
-    expect(page.get_by_text("has been published")).to_be_visible()
+    expect(page.get_by_text(re.compile("(has been|created and) published"))).to_be_visible(
+        timeout=SLOW
+    )
 
 
 def save_draft(page):
+    let_autosave_finish(page)
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("has been updated")).to_be_visible()
+    expect(page.get_by_text("has been updated")).to_be_visible(timeout=SLOW)
 
 
 # 1. Add an opportunity, preview it (panel and new tab), publish, see it live -------------------
@@ -204,3 +226,200 @@ def test_a_paper_uploaded_from_the_editor_stays_private_until_its_page_is_publis
     answer = anonymous.goto(search_url)
     assert answer.headers.get("x-cache") != "hit"
     expect(anonymous.get_by_role("link", name=re.compile("Embargoed draft"))).to_be_visible()
+
+
+# 3. Schedule a change, let the time pass, the worker publishes it, the server shows it -------
+
+
+@pytest.fixture
+def shared_cache(settings, tmp_path):
+    """The live server's cache in a folder another process can share, as `make run` shares
+    its cache with its worker; the page cache on."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+            "TIMEOUT": 600,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+    settings.PAGE_CACHE_ENABLED = True
+    return tmp_path / "cache"
+
+
+def run_worker_once(env, later_by=0):
+    """`manage.py run_worker --once` in another process, its clock `later_by` seconds ahead."""
+    subprocess.run(
+        [sys.executable, "-m", "tests.support.later", str(later_by), "run_worker", "--once"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+def test_a_scheduled_change_goes_live_when_the_worker_runs_after_its_time(
+    editor, browser_page, visitor, shared_cache, tmp_path
+):
+    new_summary = "Our new summary, published on schedule."
+    anonymous = visitor()
+    anonymous.goto(GROUP_URL)
+    assert anonymous.goto(GROUP_URL).headers.get("x-cache") == "hit"  # cached, as in production
+    expect(anonymous.get_by_text(new_summary)).to_have_count(0)
+
+    page = browser_page
+    sign_in_to_the_admin(page)
+    edit(page, "stroke-thrombectomy")
+    content = page.get_by_role("tabpanel", name="Content")
+    content.get_by_role("textbox", name="Summary").fill(new_summary)
+
+    # The editor's dialog takes whole minutes: a minute far enough ahead that saving the
+    # schedule is done before it, even on a slow machine.
+    go_live = timezone.localtime() + dt.timedelta(seconds=90)
+    go_live = go_live.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    page.get_by_role("button", name="Toggle status").click()
+    page.get_by_role("button", name="Set schedule").click()
+    dialog = page.get_by_role("dialog", name="Set publishing schedule")
+    dialog.get_by_label(re.compile("Go live date")).fill(f"{go_live:%Y-%m-%d %H:%M}")
+    dialog.get_by_role("heading", name="Set publishing schedule").click()  # closes the picker
+    let_autosave_finish(page)
+    dialog.get_by_role("button", name="Save schedule").click()
+    expect(page.get_by_text("has been updated")).to_be_visible(timeout=SLOW)
+    let_autosave_finish(page)
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("button", name="Schedule to publish").click()
+    expect(page.get_by_text("has been scheduled for publishing")).to_be_visible(timeout=SLOW)
+    assert timezone.now() < go_live, "scheduling took so long that the time had already passed"
+
+    # The background worker runs in a process of its own, as under `make run`. Before the
+    # go-live time it changes nothing: visitors still get the old page, from the cache.
+    env = environment("config.settings.dev", shared_cache, tmp_path / "static")
+    run_worker_once(env)
+    answer = anonymous.goto(GROUP_URL)
+    assert answer.headers.get("x-cache") == "hit"
+    expect(anonymous.get_by_text(new_summary)).to_have_count(0)
+
+    # Once the time has passed (the worker's clock is moved past it rather than waiting for
+    # the minute to come), it publishes the change, and the server's next answer has it.
+    run_worker_once(env, later_by=(go_live - timezone.now()).total_seconds() + 1)
+
+    fresh = visitor()
+    fresh.goto(GROUP_URL)
+    expect(fresh.get_by_text(new_summary)).to_be_visible()
+    anonymous.reload()
+    expect(anonymous.get_by_text(new_summary)).to_be_visible()
+
+
+# 4. A second focus group with its own register, its own questions and its own entries --------
+
+NEW_GROUP = "Structural Heart Interventions"
+EXPERIENCE_QUESTION = "Experience of transcatheter valve procedures"
+EXPERIENCE_ANSWER = "I have assisted at TAVI procedures"
+INTENTION_QUESTION = "When do you intend to seek structural heart training?"
+
+
+def fill_rich_text(panel, heading, text):
+    """Type into the (first) rich text editor under a heading of the editor. (Wagtail's rich
+    text editor has no accessible name of its own; its panel has.)"""
+    region = panel.get_by_role("region", name=re.compile(rf"^{heading}\*?$"))
+    editor = region.locator('[contenteditable="true"]').first
+    editor.click()
+    editor.fill(text)
+
+
+def textbox(panel, name):
+    return panel.get_by_role("textbox", name=re.compile(rf"^{name}\*?$"))
+
+
+def assert_accessible_at_both_widths(assert_accessible, page, label):
+    for viewport in (MOBILE, DESKTOP):
+        page.set_viewport_size(viewport)
+        assert_accessible(page, f"{label} at {viewport['width']}px")
+
+
+@pytest.fixture
+def register_manager(demo_site):
+    user = get_user_model().objects.create_user(
+        username="registrar", email="registrar@bcis.example", password=PASSWORD
+    )
+    user.groups.add(Group.objects.get(name="Register managers"))
+    return user
+
+
+def test_a_second_group_gets_its_own_register_questions_and_entries(
+    editor, register_manager, browser_page, visitor, assert_accessible
+):
+    from focusgroups.models import FocusGroupIndexPage
+
+    page = browser_page
+    sign_in_to_the_admin(page)
+
+    # The new focus group, under the focus groups page.
+    page.goto(f"/admin/pages/{FocusGroupIndexPage.objects.get().pk}/")
+    page.get_by_role("link", name="Add child page").first.click()
+    content = page.get_by_role("tabpanel", name="Content")
+    textbox(content, "Title").fill(NEW_GROUP)
+    textbox(content, "Summary").fill("Helping more patients get structural heart procedures.")
+    fill_rich_text(content, "Introduction", "Many patients wait too long for a new valve.")
+    publish(page)
+
+    # Its register, with the group's own questions.
+    row = page.get_by_role("row").filter(has_text=NEW_GROUP)
+    row.get_by_role("button", name=f"More options for '{NEW_GROUP}'").click()
+    row.get_by_role("link", name="Add child page").click()
+    page.get_by_role("link", name="Interest register page", exact=True).click()
+    content = page.get_by_role("tabpanel", name="Content")
+    textbox(content, "Title").fill("Structural heart interest register")
+    fill_rich_text(content, "Introduction", "Tell us about your structural heart plans.")
+    fill_rich_text(content, "Thank you text", "Thank you for telling us.")
+    fill_rich_text(content, "Privacy notice", "We keep your details for two years.")
+    page.get_by_role("tab", name="Core questions").click()
+    core = page.get_by_role("tabpanel", name="Core questions")
+    textbox(core, "Experience and training heading").fill("Structural heart experience")
+    textbox(core, "Experience question").fill(EXPERIENCE_QUESTION)
+    textbox(core, "Experience answers").fill(f"None yet\n{EXPERIENCE_ANSWER}\nI perform TAVI")
+    textbox(core, "Training question").fill(INTENTION_QUESTION)
+    core.get_by_label("Ask to share with a partner programme").uncheck()
+    publish(page)
+
+    # A cardiologist, from the public site: the group's call to action leads to its register.
+    cardiologist = visitor()
+    cardiologist.goto("/focus-groups/")
+    cardiologist.get_by_role("link", name=NEW_GROUP).first.click()
+    assert_accessible_at_both_widths(assert_accessible, cardiologist, "the new group's page")
+    cardiologist.get_by_role("link", name="Register your interest").click()
+    expect(
+        cardiologist.get_by_role("heading", name="Structural heart interest register")
+    ).to_be_visible()
+    expect(cardiologist.get_by_text("Structural heart experience")).to_be_visible()
+    expect(cardiologist.get_by_text(re.compile("thrombectomy", re.I))).to_have_count(0)
+    expect(cardiologist.get_by_text("Share my details with")).to_have_count(0)
+    assert_accessible_at_both_widths(assert_accessible, cardiologist, "the new register")
+    cardiologist.get_by_label("Full name", exact=True).fill("Priya Valve")
+    cardiologist.get_by_label("Email address").fill("priya.valve@example.org")
+    cardiologist.get_by_label("GMC number").fill("7654321")
+    cardiologist.get_by_label("Consultant interventional cardiologist").check()
+    cardiologist.get_by_label("Hospital or NHS trust").fill("Royal Example Hospital")
+    cardiologist.get_by_label("Region", exact=True).select_option(label="North West")
+    experience = cardiologist.get_by_role("group", name=EXPERIENCE_QUESTION)
+    experience.get_by_label(EXPERIENCE_ANSWER).check()
+    intention = cardiologist.get_by_role("group", name=INTENTION_QUESTION)
+    intention.get_by_label("Within the next 12 months").check()
+    cardiologist.get_by_label(CONSENT_PRIVACY_LABEL).check()
+    cardiologist.get_by_role("button", name="Join the register").click()
+    expect(cardiologist.get_by_role("heading", name="Thank you", level=1)).to_be_visible()
+    expect(cardiologist.get_by_text("Thank you for telling us.")).to_be_visible()
+
+    # The register manager finds the entry under this register, not the stroke one.
+    manager = visitor()
+    sign_in_to_the_admin(manager, "registrar")
+    manager.goto("/admin/")
+    manager.get_by_role("button", name="Interest register").click()
+    manager.get_by_role("link", name="Entries", exact=True).click()
+    row = manager.get_by_role("row").filter(has_text="Priya Valve")
+    expect(row).to_contain_text("Structural heart interest register")
+    manager.get_by_role("link", name="Stroke thrombectomy interest register", exact=True).click()
+    expect(manager.get_by_text("Priya Valve")).to_have_count(0)
+    manager.get_by_role("link", name="Structural heart interest register", exact=True).click()
+    expect(manager.get_by_role("row").filter(has_text="Priya Valve")).to_have_count(1)
