@@ -25,6 +25,8 @@ from wagtail.search import index
 
 from focusgroups.blocks import FocusGroupStreamBlock
 from focusgroups.calendar import opportunity_ics
+from focusgroups.forms import FocusGroupPageForm
+from home.previews import DevicePreviewSizes
 from pagecache import tags
 
 UK_TIME_ZONE = ZoneInfo("Europe/London")
@@ -43,7 +45,7 @@ DEADLINE_TIME_ZONES = [
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
 
 
-class FocusGroupIndexPage(Page):
+class FocusGroupIndexPage(DevicePreviewSizes, Page):
     """Lists the society's focus groups. There is one, at /focus-groups/."""
 
     parent_page_types = ["home.HomePage"]
@@ -69,11 +71,12 @@ class FocusGroupIndexPage(Page):
         return context
 
 
-class FocusGroupPage(RoutablePageMixin, Page):
+class FocusGroupPage(DevicePreviewSizes, RoutablePageMixin, Page):
     """One focus group: its case, aims, progress, members, papers and opportunities."""
 
     parent_page_types = ["focusgroups.FocusGroupIndexPage"]
     subpage_types = ["home.StandardPage", "registry.InterestRegisterPage"]
+    base_form_class = FocusGroupPageForm
 
     summary = models.TextField(
         max_length=400,

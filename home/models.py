@@ -11,6 +11,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from home.blocks import BodyStreamBlock
+from home.previews import DevicePreviewSizes
 from pagecache import tags
 
 
@@ -58,7 +59,7 @@ class SiteSettings(BaseSiteSetting):
         )
 
 
-class HomePage(Page):
+class HomePage(DevicePreviewSizes, Page):
     """The front page: what is new across the focus groups (milestones, papers, open training
     opportunities) and a short list of the groups."""
 
@@ -160,7 +161,7 @@ class HomePage(Page):
         return context
 
 
-class StandardPage(Page):
+class StandardPage(DevicePreviewSizes, Page):
     """A general page: about, privacy notice, a members-only note and the like."""
 
     parent_page_types = ["home.HomePage", "home.StandardPage", "focusgroups.FocusGroupPage"]

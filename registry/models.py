@@ -29,6 +29,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.search import index
 
+from home.previews import DevicePreviewSizes
 from registry.choices import (
     DEFAULT_EXPERIENCE_ANSWERS,
     DEFAULT_EXPERIENCE_HINT,
@@ -79,7 +80,7 @@ def validate_addresses(value):
             raise ValidationError(f"'{address}' is not a valid email address.") from error
 
 
-class InterestRegisterPage(RoutablePageMixin, AbstractForm):
+class InterestRegisterPage(DevicePreviewSizes, RoutablePageMixin, AbstractForm):
     """A register where clinicians record their interest and their plans to seek training."""
 
     template = "registry/interest_register_page.html"

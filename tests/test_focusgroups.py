@@ -484,3 +484,69 @@ def test_call_to_action_chooser_offers_register_pages_only(make_focus_group, adm
     group = make_focus_group()
     html = admin_client.get(f"/admin/pages/{group.pk}/edit/").content.decode()
     assert "registry.interestregisterpage" in html
+
+
+def paper_versions(*versions):
+    """Papers as the editor's Papers tab posts them: (paper name, current?) per version."""
+    return inline_formset(
+        [
+            {
+                "title": f"Version {i}",
+                "paper_name": name,
+                "is_current": "on" if current else "",
+                "version_label": f"Version {i}",
+                "date": "",
+                "description": "",
+                "document": "",
+            }
+            for i, (name, current) in enumerate(versions)
+        ]
+    )
+
+
+def test_a_paper_cannot_be_saved_with_two_current_versions(make_focus_group, admin_client):
+    page = make_focus_group(n=0)
+    data = editor_post_data(
+        page, papers=paper_versions(("Stroke paper", True), (" stroke PAPER ", True))
+    )
+    response = admin_client.post(f"/admin/pages/{page.pk}/edit/", data)
+    assert response.status_code == 200  # the form again, not a redirect
+    html = response.content.decode()
+    assert "The page could not be saved due to validation errors" in html
+    assert (
+        "Only one version of a paper can be the current version. Untick &#x27;Current "
+        "version&#x27; on all but one of the versions named &#x27;stroke PAPER&#x27;." in html
+    )
+    page.refresh_from_db()
+    assert not page.get_latest_revision().as_object().papers.exists()
+
+
+def test_one_current_version_per_paper_saves(make_focus_group, admin_client):
+    page = make_focus_group(n=0)
+    data = editor_post_data(
+        page,
+        papers=paper_versions(
+            ("Stroke paper", True),
+            ("Stroke paper", False),
+            ("Workforce paper", True),
+            ("", True),
+            ("", True),  # no paper name: papers of their own, each may be current
+        ),
+    )
+    response = admin_client.post(f"/admin/pages/{page.pk}/edit/", data)
+    assert response.status_code == 302
+    page.refresh_from_db()
+    saved = page.get_latest_revision().as_object()
+    assert [p.is_current for p in saved.papers.all()] == [True, False, True, True, True]
+
+
+def test_a_deleted_second_current_version_does_not_count(make_focus_group, admin_client):
+    page = make_focus_group(n=0)
+    data = editor_post_data(
+        page, papers=paper_versions(("Stroke paper", True), ("Stroke paper", True))
+    )
+    data["papers-1-DELETE"] = "1"
+    response = admin_client.post(f"/admin/pages/{page.pk}/edit/", data)
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.get_latest_revision().as_object().papers.count() == 1

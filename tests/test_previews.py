@@ -301,3 +301,15 @@ def test_the_live_page_keeps_its_calendar_link(client, make_focus_group):
     opportunity = page.opportunities.get()
     html = client.get(page.url).content.decode()
     assert f'href="{page.url}opportunities/{opportunity.pk}/add-to-calendar/" download' in html
+
+
+@pytest.mark.parametrize("model", list(CASES), ids=CASE_IDS)
+def test_every_page_type_previews_on_a_phone_and_on_a_desktop(admin_client, pages, model):
+    """The editor's preview panel offers the two sizes the site is checked at, by name."""
+    html = admin_client.get(
+        reverse("wagtailadmin_pages:edit", args=[pages["saved"][model].pk])
+    ).content.decode()
+    assert 'aria-label="Preview on a phone (375 px wide)"' in html
+    assert 'aria-label="Preview on a desktop screen (1280 px wide)"' in html
+    assert 'data-device-width="375"' in html and 'data-device-width="1280"' in html
+    assert model().default_preview_size == "mobile"

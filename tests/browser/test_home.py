@@ -1,5 +1,6 @@
 """The home page and the members' area in a real browser: what a visitor and a member see,
-axe-core at desktop and 375 px, the header on a phone; and the editor's preview panel."""
+axe-core at desktop and 375 px, the header on a phone. (The editor's preview panel is walked in
+test_journeys.py.)"""
 
 import re
 
@@ -106,46 +107,3 @@ def test_focus_group_title_shows_in_the_first_third_of_a_phone_screen(demo_site,
     page.set_viewport_size(MOBILE)
     page.goto("/focus-groups/stroke-thrombectomy/")
     assert_title_in_first_third(page)
-
-
-# The editor's preview panel ----------------------------------------------------------------
-
-
-@pytest.fixture
-def editor(demo_site):
-    return get_user_model().objects.create_superuser(
-        username="editor", email="editor@example.org", password=PASSWORD
-    )
-
-
-def test_editor_previews_a_new_opportunity_in_the_preview_panel(editor, browser_page):
-    from focusgroups.models import FocusGroupPage
-
-    page = browser_page
-    csp_errors = []
-    page.on(
-        "console",
-        lambda msg: "Content Security Policy" in msg.text and csp_errors.append(msg.text),
-    )
-    page.goto("/admin/login/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-
-    group = FocusGroupPage.objects.get(slug="stroke-thrombectomy")
-    page.goto(f"/admin/pages/{group.pk}/edit/")
-    page.get_by_role("tab", name="Opportunities").click()
-    page.get_by_role("button", name="Add opportunity").last.click()
-    panel = page.get_by_role("tabpanel", name="Opportunities")
-    panel.get_by_label("Title").last.fill("Preview Fellowship")
-    panel.get_by_label("Summary").last.fill("A fellowship seen only in the preview.")
-    panel.get_by_label("Deadline date").last.fill("2099-01-31")
-
-    page.get_by_role("button", name="Toggle preview").click()
-    frame = page.frame_locator("iframe#w-preview-iframe")
-    expect(frame.get_by_role("heading", name=re.compile("Preview Fellowship"))).to_be_visible(
-        timeout=20_000
-    )
-    expect(frame.get_by_text("Application deadline:").last).to_be_visible()
-    assert csp_errors == []
