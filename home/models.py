@@ -10,7 +10,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from home.blocks import BodyStreamBlock
+from focusgroups.blocks import BodyStreamBlock
 from pagecache import tags
 
 
