@@ -1,7 +1,6 @@
 """The full-page cache: what is served from it, what never is, and what clears exactly what."""
 
 import datetime as dt
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -21,7 +20,6 @@ from pagecache import tags
 from pagecache.middleware import PageCacheMiddleware, PageCacheServeMiddleware
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +27,8 @@ def page_cache_on(settings):
     settings.PAGE_CACHE_ENABLED = True
 
 
-def fetch(client, url, **extra):
-    response = client.get(url, **extra)
+def fetch(client, url):
+    response = client.get(url)
     return response, response.get("X-Cache")
 
 
@@ -118,8 +116,7 @@ NOT_SHAREABLE = {
 
 def test_a_response_every_rule_allows_is_shared_with_its_tags(rf, settings):
     settings.PAGE_CACHE_SECONDS, settings.PAGE_CACHE_STALE_SECONDS = 120, 7
-    request, response = judge(rf, view=responding(Vary="Cookie"))  # Vary: Cookie, no cookies
-    assert request._pagecache_plan[1] == 120
+    _, response = judge(rf, view=responding(Vary="Cookie"))  # Vary: Cookie, but no cookies
     assert response["Cache-Control"] == "public, max-age=0, s-maxage=120, stale-while-revalidate=7"
     assert {"page:5", "everything"} <= set(response["xkey"].split())
 
@@ -460,6 +457,13 @@ def test_visitors_with_a_session_cookie_are_never_served_a_shared_page(client, m
     assert fetch(client, page.url)[1] == "hit"
     client.cookies["sessionid"] = "someone-who-may-be-signed-in"
     assert fetch(client, page.url)[1] != "hit"
+
+
+def test_a_post_is_never_answered_with_a_cached_page(client, make_focus_group):
+    page = make_focus_group()
+    fetch(client, page.url)
+    assert fetch(client, page.url)[1] == "hit"
+    assert client.post(page.url).get("X-Cache") != "hit"
 
 
 def test_a_shareable_page_tells_proxies_so_and_lists_its_tags(client, make_focus_group):
