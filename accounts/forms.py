@@ -4,9 +4,8 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.template.loader import render_to_string
 
-from outbox.mail import send_later
+from accounts.tasks import send_password_reset
 from ratelimit.limits import count_attempt, hashed
 
 logger = logging.getLogger(__name__)
@@ -45,12 +44,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     nobody can fill a member's inbox with reset emails.
     """
 
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
-
     def save(self, *args, request=None, use_https=False, **kwargs):
-        from accounts.tasks import send_password_reset
-
         email = self.cleaned_data["email"].strip().lower()
         if count_attempt(
             f"accounts:reset-email:{hashed(email)}",
@@ -61,23 +55,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             logger.info("Password reset email not sent: too many for one address this hour")
             return
         send_password_reset.enqueue(email, request.get_host(), use_https)
-
-    def queue_reset_emails(self, *, domain, use_https):
-        """In the worker: Django's own reset logic, each email queued in the outbox."""
-        super().save(
-            domain_override=domain,
-            use_https=use_https,
-            subject_template_name=self.subject_template_name,
-            email_template_name=self.email_template_name,
-            extra_email_context={"site_name": settings.WAGTAIL_SITE_NAME},
-        )
-
-    def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs
-    ):
-        subject = render_to_string(subject_template_name, context)
-        body = render_to_string(email_template_name, context)
-        send_later("accounts.password_reset", [to_email], subject, body)
 
 
 class WeaknessOnTheNewPassword:

@@ -26,7 +26,7 @@ from wagtail.search import index
 from focusgroups.blocks import FocusGroupStreamBlock
 from focusgroups.calendar import opportunity_ics
 from focusgroups.forms import FocusGroupPageForm
-from home.previews import DevicePreviewSizes
+from focusgroups.previews import DevicePreviewSizes
 from pagecache import tags
 
 UK_TIME_ZONE = ZoneInfo("Europe/London")

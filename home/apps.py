@@ -6,5 +6,7 @@ class HomeConfig(AppConfig):
     verbose_name = "Home and site settings"
 
     def ready(self):
-        # Registers the site-wide periodic jobs with the worker loop.
-        from home import jobs  # noqa: F401
+        # jobs registers the site-wide periodic jobs with the worker loop.
+        from home import jobs, signals  # noqa: F401
+
+        signals.connect()

@@ -10,8 +10,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from home.blocks import BodyStreamBlock
-from home.previews import DevicePreviewSizes
+from focusgroups.blocks import BodyStreamBlock
+from focusgroups.previews import DevicePreviewSizes
 from pagecache import tags
 
 

@@ -1,6 +1,6 @@
-"""Tell the caches in front that tags changed: Varnish by key (its xkey module), and, when
-Wagtail's frontend cache is configured (WAGTAILFRONTENDCACHE: Cloudflare, CloudFront), the URLs
-recorded for those tags. Runs after commit; a failure is logged and never breaks a publish."""
+"""Tell the caches in front that tags changed, after commit: Varnish by key (xkey), and the
+URLs recorded for those tags where WAGTAILFRONTENDCACHE names a CDN that purges by URL
+(Cloudflare, CloudFront). A failure is logged, never breaks a publish."""
 
 import logging
 

@@ -1,19 +1,15 @@
 """What a cached page depends on, and how a change reaches exactly the pages that show it.
 
 While a response is rendered, code that reads something cacheable names it with a *tag*:
-``page:<id>`` for a page whose title or content appears (the page itself, its ancestors in the
-breadcrumbs, the pages in a listing), ``children:<id>`` for a listing of a page's children,
-``document:<id>``, ``settings`` for the site settings, ``menu`` for the main navigation,
-``register:<id>`` for a register's public counts, ``search`` for search results.
-
-Each tag has a version number in the cache. A cached response remembers the versions of its
-tags when it was stored; it is served only while all of them are unchanged. A change bumps the
-versions of the tags it affects (see signals.py), so every response that showed it is stale at
-once, on every server that shares the cache, and nothing else is touched.
+``page:<id>`` (the page, its ancestors in breadcrumbs, pages in a listing), ``children:<id>``
+(a listing of a page's children), ``document:<id>``, ``settings``, ``menu``, ``register:<id>``
+(a register's public counts), ``search``. Each tag has a version in the cache; a stored
+response is served only while the versions it was stored with are unchanged. A change bumps
+the versions of the tags it affects (signals.py): every response that showed it is stale at
+once, on every server sharing the cache, and nothing else is touched.
 """
 
 import contextvars
-import datetime as dt
 import logging
 import secrets
 
@@ -21,9 +17,10 @@ from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
+from pagecache import purge
+
 logger = logging.getLogger(__name__)
 
-CACHE_ALIAS = "default"
 VERSION_PREFIX = "pagecache:tag:"
 # A tag every cached response carries (see versions_for_storing).
 EVERYTHING = "everything"
@@ -32,14 +29,11 @@ _collector = contextvars.ContextVar("pagecache_collector", default=None)
 
 
 class Collector:
-    def __init__(self):
-        self.tags = set()
-        self.expires_at = None
-        self.uncacheable = False
+    """What the response being rendered depends on, when it expires, and whether it is
+    personal (never stored)."""
 
-    def expire_at(self, moment):
-        if moment is not None and (self.expires_at is None or moment < self.expires_at):
-            self.expires_at = moment
+    def __init__(self):
+        self.tags, self.expires_at, self.uncacheable = set(), None, False
 
     def seconds_left(self, default):
         if self.expires_at is None:
@@ -50,8 +44,7 @@ class Collector:
 
 def start():
     collector = Collector()
-    token = _collector.set(collector)
-    return collector, token
+    return collector, _collector.set(collector)
 
 
 def stop(token):
@@ -60,27 +53,25 @@ def stop(token):
 
 def add(*tags):
     """Record that the response being rendered shows what these tags name."""
-    collector = _collector.get()
-    if collector is not None:
+    if collector := _collector.get():
         collector.tags.update(str(tag) for tag in tags if tag)
 
 
-def expire_at(moment: dt.datetime | None):
+def expire_at(moment):
     """The response being rendered changes by itself at this moment (a deadline passing)."""
     collector = _collector.get()
-    if collector is not None:
-        collector.expire_at(moment)
+    if collector and moment and (collector.expires_at is None or moment < collector.expires_at):
+        collector.expires_at = moment
 
 
 def never_cache_this():
     """The response being rendered must not be stored (personal or one-off content)."""
-    collector = _collector.get()
-    if collector is not None:
+    if collector := _collector.get():
         collector.uncacheable = True
 
 
 def cache():
-    return caches[CACHE_ALIAS]
+    return caches["default"]
 
 
 def current_versions(tags):
@@ -94,11 +85,9 @@ def current_versions(tags):
 
 def versions_for_storing(tags, started_at):
     """The tag versions to store with a response rendered since ``started_at``, or None if one
-    of its tags changed while it was being rendered (it may show the old content then).
-
-    Every response also carries the EVERYTHING tag, which is never at version 0 once something
-    is stored: emptying the cache resets it, so every copy kept anywhere (the processes keep
-    their own copies of recent pages) is stale at once."""
+    of its tags changed while it was being rendered (it may show the old content then). Every
+    response also carries EVERYTHING, never at version 0 once something is stored: emptying
+    the cache (or ``after_outage``) makes everything stored stale at once."""
     if cache().get(VERSION_PREFIX + EVERYTHING) is None:
         cache().add(VERSION_PREFIX + EVERYTHING, _fresh_version(), timeout=None)
     tags = {*tags, EVERYTHING}
@@ -112,33 +101,22 @@ def versions_for_storing(tags, started_at):
     return {tag: found.get(key, 0) for key, tag in version_keys.items()}
 
 
-def invalidate(*tags, purge=True):
-    """Bump each tag's version: every cached response that showed it becomes stale at once.
-    A publish never fails because the cache is down. A bump that cannot be written is lost,
-    and ``after_outage`` below makes up for it when the cache answers again."""
-    if purge:
-        from pagecache import purge as purging
-
+def invalidate(*tags, send_purge=True):
+    """Bump each tag's version: every cached response that showed it is stale at once. Never
+    fails a publish: a bump the cache cannot take is lost, and ``after_outage`` makes up for it."""
+    if send_purge:
         names = {str(t) for t in tags if t}
-        transaction.on_commit(lambda: purging.purge(cache(), names))
+        transaction.on_commit(lambda: purge.purge(cache(), names))
     try:
-        lost = _bump(tags)
+        if _bump(tags):  # the backend has warned about the outage; after_outage makes up
+            logger.info("Could not invalidate %s: the cache is unreachable.", tags)
     except Exception:  # a cache without the guard of pagecache/backends.py
         logger.exception("Could not invalidate %s: the page cache may serve stale pages", tags)
-        return
-    if lost:  # the backend has already warned once about the outage itself
-        logger.info(
-            "Could not invalidate %s: the cache is unreachable. Everything cached before is "
-            "treated as stale once it answers again.",
-            tags,
-        )
 
 
 def _bump(tags):
-    """Give each tag a new random version. A plain write, not an increment: two servers bumping
-    the same tag at the same moment can never both write the same value (as a read-then-write
-    increment could in a cache without an atomic one), so no bump is ever lost.
-    Returns the cache keys that could not be written."""
+    """Give each tag a new random version (a plain write: unlike a read-then-write increment,
+    two servers bumping at once never write the same value). Returns the keys not written."""
     names = {str(t) for t in tags if t}
     if not names:
         return []
@@ -151,23 +129,13 @@ def _bump(tags):
 
 def after_outage():
     """Run by the Redis backend (pagecache/backends.py) before it uses Redis again after an
-    outage, and it counts Redis as back only once this has succeeded.
-
-    Invalidations sent while Redis was unreachable are lost, but whatever it still holds from
-    before (it may have been frozen, or cut off from this server only) is kept. Bumping the
-    EVERYTHING tag, which every stored page carries and every remembered object's key holds,
-    makes all of it stale at once: this process's own copies, and every other server's, which
-    read the same version. Its time stamp also stops a page that was being rendered during the
-    outage from being stored with the old content. Wagtail keeps its site paths in the cache too,
-    outside the tags: they are forgotten as well.
-
-    Chosen over refusing to store during an outage because a lost bump is only known to the
-    process that lost it: bumping when any process sees Redis come back covers the pages other
-    servers stored before (at the cost of a cold page cache once per outage)."""
+    outage: invalidations sent meanwhile were lost, so everything Redis kept from before is made
+    stale by bumping EVERYTHING (every stored page and remembered object carries it; its time
+    stamp also stops a page rendered during the outage from being stored). Wagtail's site
+    paths, kept in the cache outside the tags, are forgotten too."""
     from wagtail.models import Site
 
-    lost = _bump([EVERYTHING])
-    if lost:  # only without the guard's probe mode; there, a failure raises
+    if _bump([EVERYTHING]):
         raise ConnectionError("the cache did not take the new generation")
     Site.clear_site_root_paths_cache()
 
@@ -178,12 +146,10 @@ def _fresh_version():
 
 
 def remember(name, depends_on, build, timeout=3600):
-    """Keep ``build()``'s result in the cache until one of the tags it depends on changes.
-    For small shared pieces (the menu, the site settings) that every page needs."""
-    depends_on = sorted(depends_on)
+    """Keep ``build()``'s result (the menu, the site settings...) in the cache until one of the
+    tags it depends on, or EVERYTHING, changes."""
     add(*depends_on)
-    # EVERYTHING too: emptying the cache or an outage (after_outage) makes every object stale.
-    read = [*depends_on, EVERYTHING]
+    read = [*sorted(depends_on), EVERYTHING]
     try:
         versions = current_versions(read)
         key = "pagecache:obj:" + name + ":" + ",".join(f"{t}={versions[t]}" for t in read)

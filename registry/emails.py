@@ -3,7 +3,7 @@
 Each email is rendered here and written to the database in the same transaction as the entry
 that causes it, so it exists exactly when the entry does; the worker sends it, trying again
 while the mail server is down. An email that finally fails is noted on its entry for register
-managers to see (`note_failure`, connected in registry/apps.py). Nothing here talks to a mail
+managers to see (`note_failure` in registry/signals.py). Nothing here talks to a mail
 server, so a slow or broken one never delays or breaks a registrant's answer.
 """
 
@@ -12,7 +12,6 @@ import logging
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from outbox.mail import one_line, send_later
 from ratelimit.limits import count_attempt, hashed
@@ -133,17 +132,4 @@ def queue_reconfirmation_email(entry, link, delete_after):
         "registry/emails/reconfirm.txt",
         context,
         [entry.email],
-    )
-
-
-def note_failure(sender, email, **kwargs):
-    """outbox.signals.email_failed: note on the entry that one of its emails could not be sent."""
-    from registry.models import RegisterEntry
-
-    if not email.reference.startswith(REFERENCE_PREFIX):
-        return
-    kind = email.kind.removeprefix("registry.").replace("_", " ")
-    note = f"{timezone.now():%d %b %Y %H:%M}: could not send the {kind} email ({email.last_error})"
-    RegisterEntry.objects.filter(pk=email.reference.removeprefix(REFERENCE_PREFIX)).update(
-        email_problem=note[:300]
     )

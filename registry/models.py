@@ -29,7 +29,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.search import index
 
-from home.previews import DevicePreviewSizes
+from focusgroups.previews import DevicePreviewSizes
 from registry.choices import (
     DEFAULT_EXPERIENCE_ANSWERS,
     DEFAULT_EXPERIENCE_HINT,

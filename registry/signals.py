@@ -3,9 +3,12 @@ an entry when one of its emails could not be sent, and make a group's first regi
 to action."""
 
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from wagtail.signals import page_published, page_unpublished
 
 from pagecache.signals import invalidate_after_commit
+from registry import emails
+from registry.models import InterestRegisterPage, RegisterEntry
 
 
 def on_entry_changed(sender, instance, **kwargs):
@@ -38,10 +41,18 @@ def make_call_to_action(sender, instance, **kwargs):
     invalidate_after_commit(f"page:{group_id}")
 
 
+def note_failure(sender, email, **kwargs):
+    """outbox.signals.email_failed: note on the entry that one of its emails could not be sent."""
+    if not email.reference.startswith(emails.REFERENCE_PREFIX):
+        return
+    kind = email.kind.removeprefix("registry.").replace("_", " ")
+    note = f"{timezone.now():%d %b %Y %H:%M}: could not send the {kind} email ({email.last_error})"
+    entry_id = email.reference.removeprefix(emails.REFERENCE_PREFIX)
+    RegisterEntry.objects.filter(pk=entry_id).update(email_problem=note[:300])
+
+
 def connect():
     from outbox.signals import email_failed
-    from registry.emails import note_failure
-    from registry.models import InterestRegisterPage, RegisterEntry
 
     email_failed.connect(note_failure, dispatch_uid="registry_note_email_failure")
 

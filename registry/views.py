@@ -3,15 +3,17 @@ these functions hold the logic so that the model stays readable."""
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from pagecache import tags
+from ratelimit.addresses import client_address
+from ratelimit.limits import count_attempt, hashed
 from registry import emails, tokens
 from registry.forms import RegisterForm
-from registry.ratelimit import too_many_attempts
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,16 @@ def private(response):
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def too_many_attempts(request):
+    """Count this post against its address: past REGISTRY_RATE_LIMIT posts within the
+    REGISTRY_RATE_WINDOW seconds that began with the first, True (answered with a 429)."""
+    return count_attempt(
+        f"registry:posts:{hashed(client_address(request))}",
+        settings.REGISTRY_RATE_LIMIT,
+        settings.REGISTRY_RATE_WINDOW,
+    )
 
 
 def rate_limited(page, request):
@@ -103,16 +115,13 @@ def save_entry(page, form, request):
     something inside marked for rollback rolls back without an error, so the entry is looked up
     again afterwards: the registrant is thanked only for an entry that is really there.
     """
-    from registry.models import RegisterEntry
-
     data = form.cleaned_data
-    if RegisterEntry.objects.filter(page=page, email=data["email"]).exists():
+    if page.entries.filter(email=data["email"]).exists():
         return already_registered(page, data["email"], request)
     now = timezone.now()
     try:
         with transaction.atomic():
-            entry = RegisterEntry.objects.create(
-                page=page,
+            entry = page.entries.create(
                 email=data["email"],
                 consent_privacy_at=now,
                 consent_contact_at=now if data.get("consent_contact") else None,
@@ -129,7 +138,7 @@ def save_entry(page, form, request):
     except IntegrityError:
         # The same address arrived twice at once: the other request's entry stands.
         return already_registered(page, data["email"], request)
-    if not entry_is_stored(entry.pk):
+    if not entry_is_stored(page, entry.pk):
         raise EntryNotSaved(f"register {page.pk}: the entry's transaction was rolled back")
     return entry
 
@@ -137,10 +146,8 @@ def save_entry(page, form, request):
 def already_registered(page, email, request):
     """The address is on the register already: its entry stands, unchanged, and its owner is
     emailed a link to change it. The visitor sees the same page as for a new entry."""
-    from registry.models import RegisterEntry
-
     with transaction.atomic():
-        existing = RegisterEntry.objects.filter(page=page, email=email).first()
+        existing = page.entries.filter(email=email).first()
         if existing is None:  # withdrawn in the meantime
             raise EntryNotSaved(f"register {page.pk}: the entry this address had is gone")
         existing.page = page
@@ -148,16 +155,14 @@ def already_registered(page, email, request):
     return None
 
 
-def entry_is_stored(pk):
+def entry_is_stored(page, pk):
     """Whether the entry is in the database, asked on a fresh connection if the one that
     wrote it has just died (its commit may still have gone through)."""
-    from registry.models import RegisterEntry
-
     try:
-        return RegisterEntry.objects.filter(pk=pk).exists()
+        return page.entries.filter(pk=pk).exists()
     except (DatabaseError, connection.Database.Error):  # the driver's own error can escape
         connection.close()
-        return RegisterEntry.objects.filter(pk=pk).exists()
+        return page.entries.filter(pk=pk).exists()
 
 
 # The entry's own columns: the form's core questions, less the email address, which an update
@@ -177,15 +182,13 @@ def thank_you(page, request):
 
 def entry_for_token(page, token):
     """(entry, None) or (None, problem) where problem names the template reason."""
-    from registry.models import RegisterEntry
-
     try:
         public_id = tokens.read_token(token)
     except tokens.LinkExpired:
         return None, "expired"
     except tokens.LinkInvalid:
         return None, "invalid"
-    entry = RegisterEntry.objects.filter(page=page, public_id=public_id).first()
+    entry = page.entries.filter(public_id=public_id).first()
     if entry is None:
         return None, "gone"
     entry.page = page

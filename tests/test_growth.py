@@ -126,6 +126,21 @@ def test_cdn_purging_is_configured_from_the_environment():
         FRONTEND_CACHE_CLOUDFLARE_ZONEID="zone123", FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN="tok"
     )
     assert cloudflare["frontend"]["cloudflare"]["ZONEID"] == "zone123"
-    assert "wagtail.contrib.frontend_cache" in cloudflare["apps"]
     cloudfront = production_settings(FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID="E123")
     assert cloudfront["frontend"]["cloudfront"]["DISTRIBUTION_ID"] == "E123"
+
+
+def test_a_change_purges_in_the_cdn_the_urls_that_showed_its_tags(settings, monkeypatch):
+    """Cloudflare and CloudFront purge by URL: the page cache records which URLs showed each
+    tag and hands them to Wagtail's frontend cache backends."""
+    from django.core.cache import cache
+
+    from pagecache import purge
+
+    settings.WAGTAILFRONTENDCACHE = {"cdn": {"BACKEND": "unused"}}
+    purged = []
+    monkeypatch.setattr("wagtail.contrib.frontend_cache.utils.purge_urls_from_cache", purged.extend)
+    purge.record_url(cache, {"page:1", "menu"}, "https://example.org/a/")
+    purge.record_url(cache, {"page:2"}, "https://example.org/b/")
+    purge.purge(cache, {"page:1"})
+    assert purged == ["https://example.org/a/"]

@@ -590,3 +590,30 @@ def test_the_worker_purges_search_counts_regularly():
 
     jobs = {name: seconds for seconds, name, _ in PERIODIC}
     assert jobs["search.tasks.purge_old_search_counts"] <= 24 * 60 * 60
+
+
+def test_search_page_on_the_demo_site_stays_within_ten_queries(client, demo_site, settings):
+    """The demo has members-only pages and a private collection: their privacy settings are
+    read from the cache, not the database, on every search."""
+    settings.PAGE_CACHE_ENABLED = False
+    settings.SEARCH_HITS_FLUSH_SECONDS = 3600
+    url = "/search/?query=thrombectomy"
+    client.get(url)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_search_counts_are_written_in_batches_not_on_every_request(client, demo_site, settings):
+    from wagtail.contrib.search_promotions.models import Query
+
+    from search.middleware import flush_hits
+
+    settings.SEARCH_HITS_FLUSH_SECONDS = 3600
+    flush_hits()
+    for _ in range(3):
+        client.get("/search/?query=esmint")
+    assert Query.objects.filter(query_string="esmint").count() == 0  # still in memory
+    flush_hits()
+    assert Query.get("esmint").hits == 3

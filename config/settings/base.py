@@ -37,9 +37,9 @@ INSTALLED_APPS = [
     "focusgroups",
     "registry",
     "search",
-    "pagecache",
-    "documents",
-    "accounts",
+    "pagecache",  # the page cache and its tags; shared, imports none of the apps above
+    "documents",  # the document model that keeps its file's text (WAGTAILDOCS_DOCUMENT_MODEL)
+    "accounts",  # members' sign-in, password resets, lockouts and security headers
     "outbox",  # emails kept in the database and sent by the worker, retried until delivered
     "ratelimit",  # attempt counters in the database, shared by the register and accounts
     "alerts",  # opportunity alerts to registrants who agreed to be contacted (uses outbox)
@@ -424,17 +424,15 @@ else:
 # never blocks a sign-in (`manage.py clearsessions` deletes expired ones daily).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off.
-# Two halves (pagecache/middleware.py): the inner one, last of all, decides what may be stored;
-# the outer one, first of all, stores the finished page, security headers and CSP included, and
-# answers hits before anything else runs. In production the WSGI front (pagecache/wsgi.py)
-# answers hits even before Django does.
+# Full-page cache for anonymous visitors (pagecache/): PAGE_CACHE=off switches it off. The
+# inner middleware, last of all, decides what may be shared; the outer one, first of all,
+# stores the finished page, security headers and CSP included, and answers hits.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 # A proxy may serve a page this many seconds past its time while it fetches a fresh one.
-# Varnish servers to purge by tag after a change (comma-separated, e.g. http://127.0.0.1:6081/).
-VARNISH_PURGE_URLS = [u for u in os.environ.get("VARNISH_PURGE_URL", "").split(",") if u]
 PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", 30))
+# Varnish servers to purge by tag after a change (comma-separated, e.g. http://127.0.0.1:6081/).
+VARNISH_PURGE_URLS = env_list("VARNISH_PURGE_URL")
 PAGE_CACHE_EXCLUDED_PATHS = ("/admin/", "/documents/", "/accounts/", "/sitemap.xml")
 # Responses under these paths keep the caching headers their own view gives them (documents:
 # public files none, members-only and unpublished ones "private, no-store"); everything else the

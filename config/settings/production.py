@@ -77,7 +77,9 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 
-# A CDN in front of the servers is purged when a page is published (Wagtail's frontend cache).
+# A CDN in front of the servers: after a change, the page cache purges there the URLs that
+# showed the changed tags (pagecache/purge.py, through Wagtail's frontend cache backends; the
+# app itself need not be installed).
 WAGTAILFRONTENDCACHE = {}
 if os.environ.get("FRONTEND_CACHE_CLOUDFLARE_ZONEID"):
     WAGTAILFRONTENDCACHE["cloudflare"] = {
@@ -90,5 +92,3 @@ if os.environ.get("FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID"):
         "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
         "DISTRIBUTION_ID": os.environ["FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID"],
     }
-if WAGTAILFRONTENDCACHE:
-    INSTALLED_APPS = [*INSTALLED_APPS, "wagtail.contrib.frontend_cache"]
