@@ -41,8 +41,6 @@ P99_RATIO = 0.5  # target: home p99 in the write load, through Varnish / through
 POST_P99_MS = 2000  # target: the register's POST p99 in the write load (as before)
 UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}
 ANSWERS = {"role_other": "Bench role", "hospital": "Bench Hospital", "consent_privacy": "on"}
-# The project's VCL passes /static/ on to WhiteNoise; the bench's copy keeps it (see the docs).
-KEEP_STATIC = 'sub vcl_backend_response {\n    if (bereq.url ~ "^/static/") { return (deliver); }'
 
 
 # --- Pure parts (tests/test_bench.py) --------------------------------------------------------
@@ -130,7 +128,7 @@ def django_and_varnish(name, processes, **env):
     address = free_address()
     site = gunicorn(name, processes, VARNISH_PURGE_URL=f"http://{address}/", **env)
     vcl = (ROOT / "deploy/varnish/default.vcl").read_text().replace("8001", site.split(":")[-1])
-    (WORK / f"{name}.vcl").write_text(vcl.replace("sub vcl_backend_response {", KEEP_STATIC))
+    (WORK / f"{name}.vcl").write_text(vcl)
     cmd = ["varnishd", "-F", "-a", address, "-f", str(WORK / f"{name}.vcl"), "-n", str(WORK / name)]
     return site, start([*cmd, "-s", "malloc,128m"], address, f"{name}-varnish", processes)
 
@@ -263,7 +261,7 @@ def main():
     (WORK / "bench_settings.py").write_text(BENCH_SETTINGS)
     print("Load:", run("uptime").strip())
     print(f"Settings: production on plain HTTP; REGISTRY_RATE_LIMIT raised to {RATE_LIMIT:,}")
-    print("Varnish: deploy/varnish/default.vcl; the benchmark's copy also keeps /static/ files")
+    print("Varnish: deploy/varnish/default.vcl (keeps shareable pages and hashed static files)")
     print("Preparing var/bench/bench.sqlite3: migrate, load_demo_content, collectstatic")
     for args in (["migrate", "--noinput"], ["load_demo_content"], ["collectstatic", "--noinput"]):
         run(sys.executable, "manage.py", *args)

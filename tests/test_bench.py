@@ -51,8 +51,3 @@ def test_benchmark_answers_are_stored_by_the_real_register_form(make_register):
     entries = RegisterEntry.objects.values_list("email", "gmc_number")
     assert len({email for email, _ in entries}) == len({gmc for _, gmc in entries}) == 2
     assert all(len(gmc) == 7 for _, gmc in entries)
-
-
-def test_benchmark_varnish_keeps_static_files_in_its_copy_of_the_vcl():
-    vcl = (ROOT / "deploy" / "varnish" / "default.vcl").read_text()
-    assert bench.KEEP_STATIC.splitlines()[0] in vcl

@@ -9,6 +9,7 @@ Runs when varnishd is installed; VARNISH_REQUIRED=1 (CI) makes its absence a fai
 
 import gzip
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -198,6 +199,16 @@ def test_a_public_page_is_a_varnish_hit_the_second_time(pages, site):
     assert is_hit(second) and second.text == first.text
     assert "Stroke Thrombectomy" in second.text
     assert "xkey" not in second.headers  # the tags are Varnish's business only
+
+
+@on_the_database
+def test_hashed_static_files_are_kept_and_unhashed_names_are_not(pages, site):
+    page = visit(site.url + pages["group"]).text
+    hashed = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page).group(1)
+    visit(site.url + hashed)
+    assert is_hit(visit(site.url + hashed))
+    visit(site.url + "/static/css/site.css")  # may change under the same name: not immutable
+    assert not is_hit(visit(site.url + "/static/css/site.css"))
 
 
 @on_the_database

@@ -42,6 +42,12 @@ sub vcl_recv {
 }
 
 sub vcl_backend_response {
+    # Hashed static files (WhiteNoise: public, immutable, a year): kept a day, as a CDN would.
+    if (bereq.url ~ "^/static/" && beresp.status == 200
+        && beresp.http.Cache-Control ~ "immutable" && !beresp.http.Set-Cookie) {
+        set beresp.ttl = 1d;
+        return (deliver);
+    }
     if (beresp.http.Set-Cookie
         || beresp.http.Cache-Control !~ "public"
         || beresp.http.Cache-Control !~ "s-maxage") {
