@@ -8,23 +8,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
+
+from tests.support import servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def collected_static(settings, tmp_path):
-    """Static files as production serves them: collected, hashed and compressed."""
-    settings.STATIC_ROOT = tmp_path / "static"
+def collected_static(settings):
+    """Static files as production serves them: collected, hashed and compressed (once for the
+    whole run, shared with the test servers)."""
+    settings.STATIC_ROOT = servers.collected_static()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = False
     settings.WHITENOISE_USE_FINDERS = False
-    call_command("collectstatic", "--noinput", verbosity=0)
     from django.templatetags.static import static
 
     return static("css/site.css")
