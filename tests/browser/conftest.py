@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 375, "height": 812}
+MANAGER_PASSWORD = "register-manager-passphrase"
 
 
 def pytest_collection_modifyitems(items):
@@ -86,3 +87,16 @@ def assert_accessible(axe):
         )
 
     return _check
+
+
+@pytest.fixture
+def manager(demo_site):
+    """A register manager ("registrar", MANAGER_PASSWORD) on the demo site."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(
+        username="registrar", email="registrar@bcis.example", password=MANAGER_PASSWORD
+    )
+    user.groups.add(Group.objects.get(name="Register managers"))
+    return user

@@ -8,27 +8,17 @@ import re
 from collections import Counter
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from focusgroups.models import FocusGroupOpportunity
 from registry.models import InterestRegisterPage, RegisterEntry
-from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.conftest import DESKTOP, MANAGER_PASSWORD, MOBILE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-PASSWORD = "register-manager-passphrase"
 OPPORTUNITY = "ESMINT Fellowships & Observerships"
-
-
-@pytest.fixture
-def manager(demo_site):
-    user = get_user_model().objects.create_user(username="registrar", password=PASSWORD)
-    user.groups.add(Group.objects.get(name="Register managers"))
-    return user
 
 
 @pytest.fixture
@@ -79,7 +69,7 @@ def test_manager_sends_an_alert_once_and_a_stopped_recipient_is_skipped_next_tim
     page = browser_page
     page.goto("/admin/")
     page.get_by_label("Username").fill("registrar")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(MANAGER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
     send_alert(page, 3)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from home.placeholder_pdf import make_placeholder_pdf
 from registry.choices import CONSENT_PRIVACY_LABEL
-from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.conftest import DESKTOP, MANAGER_PASSWORD, MOBILE
 from tests.support.servers import ROOT, child_env
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -355,17 +355,8 @@ def assert_accessible_at_both_widths(assert_accessible, page, label):
         assert_accessible(page, f"{label} at {viewport['width']}px")
 
 
-@pytest.fixture
-def register_manager(demo_site):
-    user = get_user_model().objects.create_user(
-        username="registrar", email="registrar@bcis.example", password=PASSWORD
-    )
-    user.groups.add(Group.objects.get(name="Register managers"))
-    return user
-
-
 def test_a_second_group_gets_its_own_register_questions_and_entries(
-    editor, register_manager, browser_page, visitor, assert_accessible
+    editor, manager, browser_page, visitor, assert_accessible
 ):
     from focusgroups.models import FocusGroupIndexPage
 
@@ -429,14 +420,14 @@ def test_a_second_group_gets_its_own_register_questions_and_entries(
     expect(cardiologist.get_by_text("Thank you for telling us.")).to_be_visible()
 
     # The register manager finds the entry under this register, not the stroke one.
-    manager = visitor()
-    sign_in_to_the_admin(manager, "registrar")
-    manager.goto("/admin/")
-    manager.get_by_role("button", name="Interest register").click()
-    manager.get_by_role("link", name="Entries", exact=True).click()
-    row = manager.get_by_role("row").filter(has_text="Priya Valve")
+    registrar = visitor()
+    sign_in_to_the_admin(registrar, "registrar", MANAGER_PASSWORD)
+    registrar.goto("/admin/")
+    registrar.get_by_role("button", name="Interest register").click()
+    registrar.get_by_role("link", name="Entries", exact=True).click()
+    row = registrar.get_by_role("row").filter(has_text="Priya Valve")
     expect(row).to_contain_text("Structural heart interest register")
-    manager.get_by_role("link", name="Stroke thrombectomy interest register", exact=True).click()
-    expect(manager.get_by_text("Priya Valve")).to_have_count(0)
-    manager.get_by_role("link", name="Structural heart interest register", exact=True).click()
-    expect(manager.get_by_role("row").filter(has_text="Priya Valve")).to_have_count(1)
+    registrar.get_by_role("link", name="Stroke thrombectomy interest register", exact=True).click()
+    expect(registrar.get_by_text("Priya Valve")).to_have_count(0)
+    registrar.get_by_role("link", name="Structural heart interest register", exact=True).click()
+    expect(registrar.get_by_role("row").filter(has_text="Priya Valve")).to_have_count(1)

@@ -7,8 +7,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -16,12 +14,11 @@ from playwright.sync_api import expect
 from registry import tokens
 from registry.choices import CONSENT_PRIVACY_LABEL
 from registry.models import ExportLog, InterestRegisterPage, RegisterEntry
-from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.conftest import DESKTOP, MANAGER_PASSWORD, MOBILE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REGISTER_URL = "/focus-groups/stroke-thrombectomy/register/"
-MANAGER_PASSWORD = "register-manager-passphrase"
 
 
 @pytest.fixture(autouse=True)
@@ -252,15 +249,6 @@ def test_register_pages_have_no_accessibility_violations(
     # A bad link is answered with status 400 on purpose; Chromium logs any 4xx document.
     expected = ["status of 400 (Bad Request)"] if name == "bad link" else []
     assert [e for e in page.console_errors if not any(x in e for x in expected)] == []
-
-
-@pytest.fixture
-def manager(demo_site):
-    user = get_user_model().objects.create_user(
-        username="registrar", email="registrar@bcis.example", password=MANAGER_PASSWORD
-    )
-    user.groups.add(Group.objects.get(name="Register managers"))
-    return user
 
 
 def test_manager_filters_the_entries_and_downloads_them(demo_site, manager, browser_page):
