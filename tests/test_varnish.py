@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,9 @@ if not shutil.which("varnishd"):
         raise RuntimeError("VARNISH_REQUIRED=1 but varnishd is not installed")
     pytest.skip("varnishd is not installed", allow_module_level=True)
 
+# One xdist worker runs the whole module, so gunicorn and varnishd start once.
+pytestmark = pytest.mark.xdist_group("varnish")
+
 # Real commits, so gunicorn sees the test's pages; serialized_rollback restores the rows
 # migrations made (the root page, groups) for the tests after these.
 on_the_database = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -45,7 +49,12 @@ class Varnish:
 
     def __init__(self, folder, backend_port, port=None):
         self.folder = Path(folder)
-        for path in (self.folder, *self.folder.parents[:2]):  # varnishd reads as its own user
+        # varnishd reads the VCL as its own user: open every folder down from the system's
+        # temporary folder (pytest's are private; under xdist there is one more level).
+        system_tmp = Path(tempfile.gettempdir()).resolve()
+        for path in (self.folder, *self.folder.resolve().parents):
+            if path == system_tmp or system_tmp not in path.parents:
+                break
             path.chmod(0o755)
         vcl = (ROOT / "deploy/varnish/default.vcl").read_text()
         assert '.port = "8001"' in vcl
