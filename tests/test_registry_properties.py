@@ -1,6 +1,8 @@
 """Property-based test: whatever arrives at the register form, the server never fails, and
 an entry is saved only when every answer is valid."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -54,13 +56,17 @@ submissions = st.fixed_dictionaries(
 )
 
 
+# 1,000 examples in `make test` and CI; `make test-fast` sets fewer for the inner loop.
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", 1000))
+
+
 def test_no_generated_input_causes_a_server_error(make_register, settings_override):
     register = make_register()
     client = Client()
     outcomes = {200: 0, 302: 0}
 
     @settings(
-        max_examples=1000,
+        max_examples=EXAMPLES,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
