@@ -8,9 +8,10 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
+TEST_WORKERS ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve serve-proxy varnish worker lint check format browser bench wrk lighthouse lock audit clean help
+.PHONY: run test test-fast serve serve-proxy varnish worker lint check format browser bench wrk lighthouse lock audit clean help
 
 ## run: set everything up and serve the demo site on http://$(HOST):$(PORT)/ (with the worker)
 run: $(VENV)/.deps-run
@@ -25,8 +26,14 @@ run: $(VENV)/.deps-run
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (Chromium included) and run the whole suite
+##   in TEST_WORKERS parallel processes (pytest-xdist; default: one per core)
 test: $(VENV)/.deps-test browser varnish
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+## test-fast: the inner loop: no browser tests, 100 generated register posts instead of 1,000
+test-fast: $(VENV)/.deps-test varnish
+	PROPERTY_EXAMPLES=100 $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not browser" \
+		$(PYTEST_ARGS)
 
 ## serve: run the production configuration (gunicorn + WhiteNoise + the worker) on loopback; needs SECRET_KEY
 serve: $(VENV)/.deps-run

@@ -29,10 +29,14 @@ def reachable(address):
         return False
 
 
-pytestmark = pytest.mark.skipif(
-    not (reachable(PG) and shutil.which("redis-server")),
-    reason="needs PostgreSQL on loopback and the redis-server program",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (reachable(PG) and shutil.which("redis-server")),
+        reason="needs PostgreSQL on loopback and the redis-server program",
+    ),
+    # One xdist worker runs them all, so the two servers are set up once, not once per worker.
+    pytest.mark.xdist_group("multiserver"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -439,6 +439,7 @@ def quick(method, url, **kwargs):
     return response
 
 
+@pytest.mark.xdist_group("redis-outage-live-site")  # one worker sets the server up, once
 @pytest.mark.parametrize("how", ["stopped", "frozen"])
 def test_the_production_site_answers_every_journey_while_redis_is_down(live_site, how):
     base, redis_server, database = live_site["url"], live_site["redis"], live_site["database"]
