@@ -21,6 +21,30 @@ from home.models import HomePage, SiteSettings
 from home.placeholder_pdf import make_placeholder_pdf
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist, a group of tests that share servers of their own (`xdist_group`)
+    and use no test database starts first. pytest-django puts tests without a database last,
+    and these are the longest (each group starts its servers from scratch): last, they would
+    be the tail of a parallel run while the other worker sits idle. Without a database they
+    may run at any point; a group with any database test stays where pytest-django put it
+    (xdist runs a group together, and a transactional test must come after the others)."""
+
+    def group(item):
+        marker = item.get_closest_marker("xdist_group")
+        return marker and (marker.args[0] if marker.args else marker.kwargs.get("name"))
+
+    def uses_database(item):
+        return bool(
+            item.get_closest_marker("django_db")
+            or {"db", "transactional_db", "live_server"} & set(item.fixturenames)
+        )
+
+    with_database = {group(i) for i in items if group(i) and uses_database(i)}
+    first = [i for i in items if group(i) and group(i) not in with_database]
+    items[:] = first + [i for i in items if i not in first]
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads made by a test go to its own temporary folder, never the project's media/."""
