@@ -325,7 +325,25 @@ class FocusGroupPage(DevicePreviewSizes, RoutablePageMixin, Page):
         return response
 
 
-class FocusGroupMilestone(Orderable):
+class InOrder(Orderable):
+    """An item in one of the page's lists, kept in the order it is listed.
+
+    The editor's form numbers the items (sort_order). Items made in code (the demo loader, a
+    migration) come without numbers, and on PostgreSQL rows that tie may come back in any
+    order: so an item saved without a number gets the next one, and as the page saves its
+    items in list order, the list order is kept."""
+
+    class Meta(Orderable.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.sort_order is None:
+            highest = type(self).objects.aggregate(highest=models.Max("sort_order"))["highest"]
+            self.sort_order = (highest or 0) + 1
+        super().save(*args, **kwargs)
+
+
+class FocusGroupMilestone(InOrder):
     """A dated step in the group's progress, such as a paper presented to Council."""
 
     page = ParentalKey(FocusGroupPage, on_delete=models.CASCADE, related_name="milestones")
@@ -345,7 +363,7 @@ class FocusGroupMilestone(Orderable):
         return f"{self.date:%B %Y}: {self.title}"
 
 
-class FocusGroupMember(Orderable):
+class FocusGroupMember(InOrder):
     """A person in the group. Only the name is required."""
 
     page = ParentalKey(FocusGroupPage, on_delete=models.CASCADE, related_name="members")
@@ -367,7 +385,7 @@ class FocusGroupMember(Orderable):
         return self.name
 
 
-class FocusGroupPaper(Orderable):
+class FocusGroupPaper(InOrder):
     """One version of a paper, with its file, or none yet ("coming soon")."""
 
     page = ParentalKey(FocusGroupPage, on_delete=models.CASCADE, related_name="papers")
@@ -431,7 +449,7 @@ class FocusGroupPaper(Orderable):
         return self.paper_name.strip().casefold() or f"#{self.pk or id(self)}"
 
 
-class FocusGroupOpportunity(Orderable):
+class FocusGroupOpportunity(InOrder):
     """A training opportunity with an application deadline in a stated time zone."""
 
     page = ParentalKey(FocusGroupPage, on_delete=models.CASCADE, related_name="opportunities")

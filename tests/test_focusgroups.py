@@ -210,6 +210,21 @@ def test_members_keep_editor_order_and_show_cleanly_without_a_hospital(client, m
     assert not re.search(r",\s*<", members)
 
 
+def test_items_listed_in_code_keep_their_list_order_in_the_database(make_focus_group):
+    """The demo loader lists items without sort_order; rows that tie may come back in any order
+    on PostgreSQL, so each is numbered as it is saved."""
+    page = make_focus_group(n=0)
+    page.members = [FocusGroupMember(name=name) for name in ("Zoe", "Adam", "Mia")]
+    page.papers = [FocusGroupPaper(title=title) for title in ("Second", "First")]
+    page.save_revision().publish()
+    members = FocusGroupMember.objects.filter(page=page)
+    assert [m.name for m in members] == ["Zoe", "Adam", "Mia"]
+    assert len({m.sort_order for m in members}) == 3
+    papers = FocusGroupPaper.objects.filter(page=page)
+    assert [p.title for p in papers] == ["Second", "First"]
+    assert None not in {p.sort_order for p in papers}
+
+
 def test_member_role_is_shown_only_when_given(client, make_focus_group):
     page = make_focus_group(n=0)
     page.members = [FocusGroupMember(name="A Person", role="Secretary"), FocusGroupMember(name="B")]
