@@ -40,9 +40,9 @@ def pytest_collection_modifyitems(items):
             or {"db", "transactional_db", "live_server"} & set(item.fixturenames)
         )
 
-    with_database = {group(i) for i in items if group(i) and uses_database(i)}
-    first = [i for i in items if group(i) and group(i) not in with_database]
-    items[:] = first + [i for i in items if i not in first]
+    with_database = {group(i) for i in items if uses_database(i)}
+    # A stable sort: each part keeps pytest-django's order.
+    items.sort(key=lambda i: not (group(i) and group(i) not in with_database))
 
 
 @pytest.fixture(autouse=True)
